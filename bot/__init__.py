@@ -1,0 +1,1 @@
+"""A Telegram coach for a physiotherapist's home-exercise programme."""

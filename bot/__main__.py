@@ -1,0 +1,58 @@
+"""Command line: `python -m bot` runs the bot (long polling); `python -m bot migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from dotenv import load_dotenv
+from telegram import Update
+
+from bot.config import SettingsError, load_settings
+from bot.logs import configure_logging
+from bot.programme import ContentError, load_programme, load_safety
+
+USAGE = "usage: python -m bot [run|migrate]"
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "run"
+    if command not in ("run", "migrate") or len(argv) > 1:
+        print(USAGE, file=sys.stderr)
+        return 2
+    load_dotenv(override=False)
+    try:
+        if command == "migrate":
+            # Migrating needs no token; give it a placeholder so the rest is validated.
+            settings = load_settings({"TELEGRAM_BOT_TOKEN": "unused", **os.environ})
+        else:
+            settings = load_settings(os.environ)
+        programme, safety = load_programme(), load_safety()
+    except (SettingsError, ContentError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.telegram_bot_token)
+
+    if command == "migrate":
+        from bot.store.engine import create_engine, migrate
+
+        async def run_migrations() -> None:
+            engine = create_engine(settings.database_url)
+            await migrate(engine)
+            await engine.dispose()
+
+        asyncio.run(run_migrations())
+        print("database is up to date", file=sys.stderr)
+        return 0
+
+    from bot.app import build_application
+
+    application = build_application(settings, programme, safety)
+    # Updates sent while the bot was down are kept and answered: nothing a person sent is lost.
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

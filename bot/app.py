@@ -1,0 +1,118 @@
+"""Build the Application: settings, content, store, handlers and scheduler in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.coach.timezones import utc_now
+from bot.config import Settings
+from bot.programme import Programme, Safety, load_programme, load_safety
+from bot.store.engine import create_engine, migrate
+from bot.store.queries import Store
+from bot.telegram import callbacks
+from bot.telegram.handlers import Clock, Coach
+
+log = logging.getLogger(__name__)
+
+
+def build_application(
+    settings: Settings,
+    programme: Programme | None = None,
+    safety: Safety | None = None,
+    clock: Clock = utc_now,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    programme = programme or load_programme()
+    safety = safety or load_safety()
+    engine = create_engine(settings.database_url)
+    store = Store(engine)
+    coach = Coach(store, programme, safety, settings, clock)
+
+    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await migrate(engine)
+        await coach.set_bot_profile(application.bot)
+        await coach.resume_timers(application.job_queue)
+        log.info("ready: %d exercises, database %s", len(programme.exercises),
+                 engine.url.render_as_string(hide_password=True))
+
+    async def post_shutdown(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await engine.dispose()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        # Waits out a 429's retry_after and tries again, and paces sends under the limits.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["store"] = store
+    register_handlers(application, coach)
+    return application
+
+
+def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], coach: Coach) -> None:
+    private = filters.ChatType.PRIVATE
+    new_message = filters.UpdateType.MESSAGE
+    # Groups first: nothing from a group reaches the coaching handlers or the store.
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message, coach.group_message))
+    commands = {
+        "start": coach.start,
+        "session": coach.session_command,
+        "cancel": coach.cancel,
+        "help": coach.help,
+        "learn": coach.learn,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private & new_message))
+    application.add_handler(MessageHandler(private & new_message & filters.COMMAND, coach.unknown_command))
+    application.add_handler(MessageHandler(private & new_message & filters.TEXT, coach.text))
+    application.add_handler(MessageHandler(private & new_message, coach.not_text))
+
+    application.add_handler(CallbackQueryHandler(coach.session_button, pattern=r"^s:"))
+    application.add_handler(
+        CallbackQueryHandler(coach.start_session_button, pattern=f"^{callbacks.START_SESSION}$")
+    )
+    application.add_handler(CallbackQueryHandler(coach.learn, pattern=f"^{callbacks.LEARN}$"))
+    application.add_handler(CallbackQueryHandler(coach.red_flags_answer, pattern=r"^rf:"))
+    application.add_handler(CallbackQueryHandler(coach.time_zone_button, pattern=r"^tz:"))
+    application.add_handler(CallbackQueryHandler(coach.reminders_button, pattern=r"^rt:"))
+    application.add_handler(CallbackQueryHandler(coach.stale_button))
+    application.add_error_handler(coach.on_error)
+
+
+@asynccontextmanager
+async def running(application: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    """Run the bot by long polling inside an existing event loop (as run_polling does)."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+    )
+    await application.start()
+    try:
+        yield
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

@@ -1,0 +1,153 @@
+"""The steps of a guided session and how each answer moves it on.
+
+A session is a list of steps derived from the programme: the pain rating before, one
+step per exercise and side, the pain rating after. Its state is two small values that
+the store keeps in a row (DESIGN.md, point 3): the index of the current step and whether
+the session is paused after a "too painful" answer, waiting for the person to choose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Literal
+
+from bot.programme import Exercise, Programme, Side
+
+
+class Outcome(str, Enum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    TOO_PAINFUL = "too_painful"
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: Literal["pain_before", "exercise", "pain_after"]
+    exercise: Exercise | None = None
+    side: Side | None = None
+
+
+def session_steps(programme: Programme) -> tuple[Step, ...]:
+    steps = [Step("pain_before")]
+    for exercise in programme.exercises:
+        steps.extend(Step("exercise", exercise, side) for side in exercise.sides)
+    steps.append(Step("pain_after"))
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class SessionState:
+    step: int = 0
+    paused_for_pain: bool = False
+
+
+# What a person can do at a step. Each is a separate value so that the shell can
+# translate a button or a typed number into one and hand it to `advance`.
+@dataclass(frozen=True)
+class RatePain:
+    score: int
+
+
+@dataclass(frozen=True)
+class Report:
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Continue:
+    """After a "too painful" pause: go on with the next exercise."""
+
+
+@dataclass(frozen=True)
+class FinishEarly:
+    """After a "too painful" pause: stop exercising and rate pain now."""
+
+
+Event = RatePain | Report | Continue | FinishEarly
+
+
+@dataclass(frozen=True)
+class Advance:
+    """The accepted event: the new state and what to record."""
+
+    state: SessionState
+    pain_before: int | None = None
+    pain_after: int | None = None
+    result: tuple[int, Outcome] | None = None  # (step index, outcome)
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The event does not fit the current step; nothing is recorded."""
+
+    reason: Literal["finished", "wrong_step_kind", "paused", "not_paused"]
+
+
+def advance(steps: tuple[Step, ...], state: SessionState, event: Event) -> Advance | Refusal:
+    if state.step >= len(steps):
+        return Refusal("finished")
+    step = steps[state.step]
+    following = SessionState(step=state.step + 1)
+    if state.paused_for_pain:
+        match event:
+            case Continue():
+                return Advance(state=replace(state, paused_for_pain=False))
+            case FinishEarly():
+                return Advance(state=SessionState(step=len(steps) - 1))
+            case _:
+                return Refusal("paused")
+    match event:
+        case RatePain(score) if step.kind == "pain_before":
+            return Advance(state=following, pain_before=score)
+        case RatePain(score) if step.kind == "pain_after":
+            return Advance(state=following, pain_after=score, finished=True)
+        case Report(outcome) if step.kind == "exercise":
+            # "Too painful" records the answer and waits: the person chooses whether to go
+            # on, instead of being pressed straight into the next exercise.
+            paused = outcome is Outcome.TOO_PAINFUL
+            return Advance(
+                state=replace(following, paused_for_pain=paused), result=(state.step, outcome)
+            )
+        case Continue() | FinishEarly():
+            return Refusal("not_paused")
+        case _:
+            return Refusal("wrong_step_kind")
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    exercise: Exercise
+    side: Side | None
+    outcome: Outcome | None  # None: the session ended before this step
+
+
+@dataclass(frozen=True)
+class Summary:
+    lines: tuple[ResultLine, ...]
+    pain_before: int | None
+    pain_after: int | None
+
+    @property
+    def pain_change(self) -> int | None:
+        if self.pain_before is None or self.pain_after is None:
+            return None
+        return self.pain_after - self.pain_before
+
+    def count(self, outcome: Outcome | None) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+
+def summarise(
+    steps: tuple[Step, ...],
+    outcomes: dict[int, Outcome],
+    pain_before: int | None,
+    pain_after: int | None,
+) -> Summary:
+    lines = tuple(
+        ResultLine(step.exercise, step.side, outcomes.get(index))
+        for index, step in enumerate(steps)
+        if step.exercise is not None
+    )
+    return Summary(lines, pain_before, pain_after)

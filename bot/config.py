@@ -1,0 +1,76 @@
+"""Settings from the environment (and a `.env` file), read and validated once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+
+from bot.coach.timezones import is_valid_zone, parse_clock_time
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str
+    telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    default_timezone: str = "Europe/Berlin"
+    reminder_times: tuple[time, time] = (time(8, 0), time(18, 0))
+    log_level: str = "INFO"
+
+    @property
+    def telegram_file_base_url(self) -> str:
+        # PTB wants the file URL separately; Telegram (and a local Bot API server) serve
+        # files under /file/bot<token> beside /bot<token>.
+        base = self.telegram_api_base_url
+        return base[: -len("bot")] + "file/bot" if base.endswith("/bot") else base
+
+
+def _reminder_times(raw: str) -> tuple[time, time]:
+    parts = [part.strip() for part in raw.split(",")]
+    times = [parse_clock_time(part) for part in parts]
+    if len(times) != 2 or None in times or times[0] == times[1]:
+        raise SettingsError(
+            f"REMINDER_TIMES must be two different times of day like 08:00,18:00, not {raw!r}"
+        )
+    first, second = sorted(t for t in times if t is not None)
+    return first, second
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram "
+            "(send it /newbot), then put TELEGRAM_BOT_TOKEN=<token> in .env or the environment."
+        )
+    zone = env.get("DEFAULT_TIMEZONE", "").strip() or Settings.default_timezone
+    if not is_valid_zone(zone):
+        raise SettingsError(
+            f"DEFAULT_TIMEZONE must be an IANA time zone name like Europe/Berlin, not {zone!r}"
+        )
+    level = env.get("LOG_LEVEL", "").strip().upper() or Settings.log_level
+    if level not in logging.getLevelNamesMapping():
+        raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+    if not base_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"TELEGRAM_API_BASE_URL must be an http(s) URL like {DEFAULT_API_BASE_URL}, "
+            f"not {base_url!r}"
+        )
+    return Settings(
+        telegram_bot_token=token,
+        telegram_api_base_url=base_url.rstrip("/"),
+        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        default_timezone=zone,
+        reminder_times=_reminder_times(env.get("REMINDER_TIMES", "").strip() or "08:00,18:00"),
+        log_level=level,
+    )

@@ -1,0 +1,406 @@
+"""A local stand-in for the Telegram Bot API, on 127.0.0.1, for tests and the demo.
+
+The bot talks to it over real HTTP exactly as it talks to Telegram. Every request is
+checked against the official spec (see spec.py); a request Telegram would reject is
+answered with Telegram's error and recorded in `violations`, which tests assert empty.
+People are simulated through plain methods: `send_text`, `press`, and so on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.emulator.spec import ApiSpec, html_to_text
+
+log = logging.getLogger(__name__)
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Coach", "username": "coach_test_bot"}
+
+
+@dataclass
+class Fault:
+    """An error the emulator answers instead of handling the request, `count` times."""
+
+    status: int
+    description: str
+    retry_after: int | None = None
+    count: int = 1
+
+
+@dataclass
+class SentMessage:
+    """A message in a chat, as the user's phone would show it."""
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    text: str  # visible text, after entity parsing
+    html: str  # what the bot sent, markup included
+    reply_markup: dict[str, Any] | None = None
+    edits: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def buttons(self) -> list[dict[str, Any]]:
+        if not self.reply_markup:
+            return []
+        return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
+
+    def button_texts(self) -> list[str]:
+        return [button["text"] for button in self.buttons()]
+
+    def snapshot(self) -> SentMessage:
+        return SentMessage(
+            self.message_id, self.chat_id, self.from_bot, self.text, self.html,
+            json.loads(json.dumps(self.reply_markup)), self.edits, dict(self.extra),
+        )  # fmt: skip
+
+
+class BotApiEmulator:
+    def __init__(self, token: str, spec: ApiSpec | None = None) -> None:
+        self.token = token
+        self.spec = spec or ApiSpec()
+        self.violations: list[str] = []
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.messages: dict[tuple[int, int], SentMessage] = {}
+        self.callback_answers: dict[str, dict[str, Any] | None] = {}
+        self.faults: dict[str, list[Fault]] = {}
+        self.blocked_chats: set[int] = set()
+        self.bot_profile: dict[str, Any] = {}
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._users: dict[int, dict[str, Any]] = {}
+        # Updates below this id have been handed to the bot at least once.
+        self._handed_out_below = 0
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._last_request_at = time.monotonic()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.on_request: Callable[[str, dict[str, Any]], None] | None = None
+
+    # Serving
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        requested = request.match_info["method"]
+        method = self.spec.method_name(requested)
+        if method is None:
+            self.violations.append(f"{requested}: no such method in Bot API {self.spec.version}")
+            return _error(404, "Not Found: method not found")
+        raw = await _parameters(request)
+        params, problems = self.spec.check_request(method, raw)
+        if method != "getUpdates":
+            # Long polls come every second whatever the bot is doing; they are not activity.
+            self._last_request_at = time.monotonic()
+        self.requests.append((method, params))
+        if self.on_request:
+            self.on_request(method, params)
+        if problems:
+            self.violations.extend(problems)
+            log.error("rejected %s: %s", method, problems)
+            return _error(400, "Bad Request: " + "; ".join(problems))
+        faults = self.faults.get(method)
+        if faults:
+            fault = faults[0]
+            fault.count -= 1
+            if fault.count <= 0:
+                faults.pop(0)
+            return _error(fault.status, fault.description, fault.retry_after)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            self.violations.append(f"{method}: valid, but this emulator does not implement it")
+            return _error(501, f"Not Implemented: {method}")
+        try:
+            if method == "getUpdates":
+                result = await handler(params)
+            else:
+                result = handler(params)
+                async with self._changed:
+                    self._changed.notify_all()
+        except _ApiError as error:
+            return _error(error.status, error.description)
+        return web.json_response({"ok": True, "result": result})
+
+    # Bot API methods
+
+    def _api_getMe(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}  # fmt: skip
+
+    def _api_deleteWebhook(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        self.bot_profile["commands"] = params["commands"]
+        return True
+
+    def _api_setMyDescription(self, params: dict[str, Any]) -> bool:
+        self.bot_profile["description"] = params.get("description", "")
+        return True
+
+    def _api_setMyShortDescription(self, params: dict[str, Any]) -> bool:
+        self.bot_profile["short_description"] = params.get("short_description", "")
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = params.get("offset")
+        limit = params.get("limit", 100)
+        timeout = params.get("timeout", 0)
+        if offset is not None:
+            # As Telegram does: asking from `offset` confirms every update before it.
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not self._updates and time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+                except TimeoutError:
+                    break
+        handed = self._updates[:limit]
+        if handed:
+            self._handed_out_below = max(self._handed_out_below, handed[-1]["update_id"] + 1)
+        return handed
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(params["chat_id"])
+        html = params["text"]
+        text = html_to_text(html)[0] if params.get("parse_mode") == "HTML" else html
+        message = SentMessage(
+            message_id=next(self._message_ids),
+            chat_id=chat_id,
+            from_bot=True,
+            text=text,
+            html=html,
+            reply_markup=params.get("reply_markup"),
+        )
+        self.messages[(chat_id, message.message_id)] = message
+        return self._message_object(message)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message_to_edit(params)
+        html = params["text"]
+        text = html_to_text(html)[0] if params.get("parse_mode") == "HTML" else html
+        markup = params.get("reply_markup")
+        if text == message.text and markup == message.reply_markup:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        message.text, message.html, message.reply_markup = text, html, markup
+        message.edits += 1
+        return self._message_object(message)
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message_to_edit(params)
+        markup = params.get("reply_markup")
+        if markup == message.reply_markup:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        message.reply_markup = markup
+        message.edits += 1
+        return self._message_object(message)
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params["callback_query_id"]
+        if query_id not in self.callback_answers:
+            raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
+        if self.callback_answers[query_id] is not None:
+            self.violations.append(f"answerCallbackQuery: query {query_id} answered twice")
+            raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
+        self.callback_answers[query_id] = params
+        return True
+
+    def _chat_id(self, raw: Any) -> int:
+        chat_id = int(raw)
+        if chat_id in self.blocked_chats:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id not in self._known_chats():
+            raise _ApiError(400, "Bad Request: chat not found")
+        return chat_id
+
+    def _known_chats(self) -> set[int]:
+        return {chat for chat, _ in self.messages} | set(self._chats)
+
+    def _message_to_edit(self, params: dict[str, Any]) -> SentMessage:
+        if "inline_message_id" in params:
+            raise _ApiError(400, "Bad Request: inline messages are not emulated")
+        if "chat_id" not in params or "message_id" not in params:
+            self.violations.append("edit without chat_id and message_id")
+            raise _ApiError(400, "Bad Request: message identifier is not specified")
+        message = self.messages.get((self._chat_id(params["chat_id"]), params["message_id"]))
+        if message is None or not message.from_bot:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    def _message_object(self, message: SentMessage) -> dict[str, Any]:
+        chat = self._chats.get(message.chat_id, {"id": message.chat_id, "type": "private"})
+        result: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "text": message.text,
+            **message.extra,
+        }
+        if message.from_bot:
+            result["from"] = BOT_USER
+            result.pop("entities", None)
+        else:
+            result["from"] = self._users[message.chat_id] if message.chat_id in self._users else chat
+        if message.reply_markup:
+            result["reply_markup"] = message.reply_markup
+        return result
+
+    # Simulated people
+
+    def add_private_chat(self, user_id: int, first_name: str = "Alex") -> None:
+        self._users[user_id] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        self._chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
+
+    def add_group_chat(self, chat_id: int, title: str = "Friends") -> None:
+        self._chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
+
+    async def _push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        update["update_id"] = update_id
+        async with self._changed:
+            self._updates.append(update)
+            self._changed.notify_all()
+        return update_id
+
+    def _user_message(self, user_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
+        message_id = next(self._message_ids)
+        message = SentMessage(
+            message_id, chat_id, False, content.get("text", ""), "", None, extra=content
+        )
+        self.messages[(chat_id, message_id)] = message
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self._chats[chat_id],
+            "from": self._users[user_id],
+            **content,
+        }
+
+    async def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> int:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message = self._user_message(user_id, chat_id or user_id, **content)
+        return await self._push({"message": message})
+
+    async def send_sticker(self, user_id: int) -> int:
+        sticker = {
+            "file_id": "sticker-1", "file_unique_id": "s1", "type": "regular",
+            "width": 512, "height": 512, "is_animated": False, "is_video": False,
+        }  # fmt: skip
+        return await self._push({"message": self._user_message(user_id, user_id, sticker=sticker)})
+
+    async def send_photo(self, user_id: int) -> int:
+        photo = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 90, "height": 90}]
+        return await self._push({"message": self._user_message(user_id, user_id, photo=photo)})
+
+    async def press(self, user_id: int, message: SentMessage, button_text: str) -> str:
+        """Tap a button of `message` as the user saw it (a snapshot can be tapped twice)."""
+        for button in message.buttons():
+            if button["text"] == button_text and "callback_data" in button:
+                break
+        else:
+            raise AssertionError(f"no button {button_text!r} in {message.button_texts()}")
+        query_id = str(next(self._callback_ids))
+        self.callback_answers[query_id] = None
+        current = self.messages[(message.chat_id, message.message_id)]
+        await self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._users[user_id],
+                    "message": self._message_object(current),
+                    "chat_instance": f"ci-{message.chat_id}",
+                    "data": button["callback_data"],
+                }
+            }
+        )
+        return query_id
+
+    # Reading the conversation
+
+    def chat(self, chat_id: int) -> list[SentMessage]:
+        return [m for (chat, _), m in sorted(self.messages.items()) if chat == chat_id]
+
+    def bot_messages(self, chat_id: int) -> list[SentMessage]:
+        return [m for m in self.chat(chat_id) if m.from_bot]
+
+    def pending_updates(self) -> int:
+        return len(self._updates)
+
+    def unanswered_callbacks(self) -> list[str]:
+        return [query for query, answer in self.callback_answers.items() if answer is None]
+
+    async def settle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:
+        """Wait until the bot has fetched every update and then made no request for `quiet`s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            fetched = all(u["update_id"] < self._handed_out_below for u in self._updates)
+            idle = time.monotonic() - self._last_request_at >= quiet
+            if fetched and idle:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("the bot did not go quiet")
+
+    def fail_next(
+        self, method: str, status: int, description: str, *, retry_after: int | None = None,
+        count: int = 1,
+    ) -> None:  # fmt: skip
+        self.faults.setdefault(method, []).append(Fault(status, description, retry_after, count))
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return web.json_response(body, status=status)
+
+
+async def _parameters(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        return dict(body) if isinstance(body, dict) else {}
+    form = await request.post()
+    return {name: value for name, value in form.items() if isinstance(value, str)}

@@ -1,0 +1,44 @@
+"""Logging set-up. The bot token must never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+class RedactToken(logging.Filter):
+    """Replace the token wherever it appears in a record (message, arguments, traceback).
+
+    httpx and PTB put request URLs, which carry the token, into their messages and
+    exceptions; filtering the formatted record catches every one of them.
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.token:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = message.replace(self.token, "<token>")
+        record.args = None
+        if record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        return True
+
+
+def configure_logging(level: str, token: str, stream: object = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactToken(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL (with the token) at INFO; the redaction above would
+    # catch it, but one line per poll is noise an operator does not need.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return handler

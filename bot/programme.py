@@ -1,0 +1,233 @@
+"""Load the exercise programme and the safety texts from ``content/`` into immutable values.
+
+The programme is data (DESIGN.md, point 1): the bot coaches whatever ``programme.toml``
+describes. Everything is validated once at start-up; a malformed or incomplete file stops
+the bot with a message naming the file, the entry and what is wrong.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+Side = Literal["left", "right"]
+SIDES: tuple[Side, Side] = ("left", "right")
+
+
+class ContentError(Exception):
+    """A content file is malformed or incomplete."""
+
+    def __init__(self, path: Path, entry: str, problem: str) -> None:
+        super().__init__(f"{path}: {entry}: {problem}")
+        self.path = path
+        self.entry = entry
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class EducationSection:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    key: str
+    title: str
+    objective: str
+    instructions: str
+    dose: str
+    # True when the handout says "on each side": the bot tracks left and right apart.
+    each_side: bool
+    hold_seconds: int | None = None
+    progression: str | None = None
+    video_url: str | None = None
+
+    @property
+    def sides(self) -> tuple[Side | None, ...]:
+        return SIDES if self.each_side else (None,)
+
+
+@dataclass(frozen=True)
+class Programme:
+    title: str
+    frequency: str
+    sessions_per_day_min: int
+    sessions_per_day_max: int
+    pain_advice: tuple[str, ...]
+    education: tuple[EducationSection, ...]
+    exercises: tuple[Exercise, ...]
+
+    def exercise(self, key: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.key == key:
+                return exercise
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class SafetyNote:
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RedFlags:
+    question: str
+    symptoms: tuple[str, ...]
+    seek_care: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Safety:
+    disclaimer: SafetyNote
+    stop_rule: SafetyNote
+    red_flags: RedFlags
+
+
+class _Reader:
+    """Typed access to one table of a TOML file, raising ContentError with context."""
+
+    def __init__(self, path: Path, entry: str, table: object) -> None:
+        if not isinstance(table, Mapping):
+            raise ContentError(path, entry, "must be a table")
+        self.path, self.entry, self.table = path, entry, table
+
+    def fail(self, problem: str) -> ContentError:
+        return ContentError(self.path, self.entry, problem)
+
+    def text(self, name: str, *, optional: bool = False, empty_ok: bool = False) -> str:
+        value = self.table.get(name)
+        if value is None:
+            if optional:
+                return ""
+            raise self.fail(f"'{name}' is missing")
+        if not isinstance(value, str):
+            raise self.fail(f"'{name}' must be text, not {type(value).__name__}")
+        if not value.strip() and not (optional or empty_ok):
+            raise self.fail(f"'{name}' is empty")
+        return value.strip()
+
+    def integer(self, name: str, *, optional: bool = False, minimum: int = 0) -> int | None:
+        value = self.table.get(name)
+        if value is None:
+            if optional:
+                return None
+            raise self.fail(f"'{name}' is missing")
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.fail(f"'{name}' must be a whole number of at least {minimum}")
+        return value
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self.table.get(name)
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"'{name}' must be a non-empty list of texts")
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            raise self.fail(f"'{name}' must hold only non-empty texts")
+        return tuple(item.strip() for item in value)
+
+    def tables(self, name: str) -> list[Any]:
+        value = self.table.get(name)
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"'[[{name}]]' entries are missing")
+        return value
+
+    def sub(self, name: str) -> _Reader:
+        if name not in self.table:
+            raise self.fail(f"'[{name}]' is missing")
+        return _Reader(self.path, name, self.table[name])
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ContentError(path, "file", "not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(path, "file", f"not valid TOML ({error})") from None
+
+
+def _exercise(path: Path, index: int, table: object) -> Exercise:
+    raw_key = table.get("key") if isinstance(table, Mapping) else None
+    entry = f"exercise {index + 1}" + (f" ({raw_key!r})" if isinstance(raw_key, str) else "")
+    reader = _Reader(path, entry, table)
+    key = reader.text("key")
+    if not key.replace("_", "").isalnum() or not key.isascii() or len(key) > 32:
+        # The key goes into the database and into callback data, so keep it short and plain.
+        raise reader.fail("'key' must be 1-32 ASCII letters, digits or underscores")
+    sides = reader.text("sides")
+    if sides not in ("both", "none"):
+        raise reader.fail("'sides' must be \"both\" or \"none\"")
+    video_url = reader.text("video_url", optional=True)
+    if video_url and not video_url.startswith("https://"):
+        raise reader.fail("'video_url' must be empty or start with https://")
+    return Exercise(
+        key=key,
+        title=reader.text("title"),
+        objective=reader.text("objective"),
+        instructions=reader.text("instructions"),
+        dose=reader.text("dose"),
+        each_side=sides == "both",
+        hold_seconds=reader.integer("hold_seconds", optional=True, minimum=1),
+        progression=reader.text("progression", optional=True) or None,
+        video_url=video_url or None,
+    )
+
+
+def load_programme(path: Path = CONTENT_DIR / "programme.toml") -> Programme:
+    reader = _Reader(path, "top level", _read_toml(path))
+    education = tuple(
+        EducationSection(section.text("title"), section.text("text"))
+        for section in (
+            _Reader(path, f"education {i + 1}", table)
+            for i, table in enumerate(reader.tables("education"))
+        )
+    )
+    exercises = tuple(
+        _exercise(path, i, table) for i, table in enumerate(reader.tables("exercises"))
+    )
+    seen: set[str] = set()
+    for exercise in exercises:
+        if exercise.key in seen:
+            raise ContentError(path, f"exercise {exercise.key!r}", "'key' is used twice")
+        seen.add(exercise.key)
+    low = reader.integer("sessions_per_day_min", minimum=1)
+    high = reader.integer("sessions_per_day_max", minimum=1)
+    assert low is not None and high is not None
+    if high < low:
+        raise reader.fail("'sessions_per_day_max' is below 'sessions_per_day_min'")
+    return Programme(
+        title=reader.text("title"),
+        frequency=reader.text("frequency"),
+        sessions_per_day_min=low,
+        sessions_per_day_max=high,
+        pain_advice=reader.texts("pain_advice"),
+        education=education,
+        exercises=exercises,
+    )
+
+
+def _note(reader: _Reader) -> SafetyNote:
+    return SafetyNote(text=reader.text("text"), source=reader.text("source"))
+
+
+def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:
+    reader = _Reader(path, "top level", _read_toml(path))
+    flags = reader.sub("red_flags")
+    return Safety(
+        disclaimer=_note(reader.sub("disclaimer")),
+        stop_rule=_note(reader.sub("stop_rule")),
+        red_flags=RedFlags(
+            question=flags.text("question"),
+            symptoms=flags.texts("symptoms"),
+            seek_care=flags.text("seek_care"),
+            source=flags.text("source"),
+        ),
+    )

@@ -1,0 +1,67 @@
+"""Callback data: what a button means, small enough for Telegram's 64 bytes.
+
+A session button names its session and step ("s:42:3:d"), so that a press from an older
+message, or the same press twice, is recognised as stale instead of being applied to
+whatever step the session has reached since (DESIGN.md, point 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.coach.pain import PAIN_MAX, PAIN_MIN
+
+SessionAction = Literal["done", "skip", "too_painful", "again", "timer", "continue", "finish"]
+_ACTION_CODES: dict[SessionAction, str] = {
+    "done": "d",
+    "skip": "k",
+    "too_painful": "p",
+    "again": "r",
+    "timer": "t",
+    "continue": "c",
+    "finish": "f",
+}
+_CODE_ACTIONS = {code: action for action, code in _ACTION_CODES.items()}
+
+# Buttons outside a session.
+START_SESSION = "go"
+LEARN = "learn"
+RED_FLAGS_NONE = "rf:none"
+RED_FLAGS_REPORTED = "rf:yes"
+REMINDERS_KEEP = "rt:keep"
+REMINDERS_CHANGE = "rt:change"
+ZONE_PREFIX = "tz:"
+ZONE_CHANGE = "tz:?"
+
+
+@dataclass(frozen=True)
+class SessionPress:
+    session_id: int
+    step: int
+    action: SessionAction | None = None
+    pain: int | None = None
+
+
+def session_button(session_id: int, step: int, action: SessionAction) -> str:
+    return f"s:{session_id}:{step}:{_ACTION_CODES[action]}"
+
+
+def pain_button(session_id: int, step: int, score: int) -> str:
+    return f"s:{session_id}:{step}:n{score}"
+
+
+def zone_button(zone: str) -> str:
+    return ZONE_PREFIX + zone
+
+
+def parse_session_press(data: str) -> SessionPress | None:
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] != "s" or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    session_id, step, code = int(parts[1]), int(parts[2]), parts[3]
+    if code in _CODE_ACTIONS:
+        return SessionPress(session_id, step, action=_CODE_ACTIONS[code])
+    if code.startswith("n") and code[1:].isdigit() and PAIN_MIN <= int(code[1:]) <= PAIN_MAX:
+        return SessionPress(session_id, step, pain=int(code[1:]))
+    return None

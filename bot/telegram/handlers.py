@@ -1,0 +1,604 @@
+"""The Telegram shell: turn an update into an event, ask the core, persist, render.
+
+Nothing here keeps state between updates; the step a person is on is read from the
+database on every update (DESIGN.md, point 3).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes, ExtBot, JobQueue
+
+from bot.coach import session as core
+from bot.coach.pain import looks_like_pain_answer, parse_pain
+from bot.coach.timezones import describe_zone, find_time_zone, is_valid_zone, local_date
+from bot.coach.timezones import parse_two_times
+from bot.config import Settings
+from bot.programme import Programme, Safety
+from bot.store.models import ExerciseSession, User
+from bot.store.queries import Store
+from bot.telegram import callbacks
+from bot.telegram.render import COMMANDS, Renderer, Screen
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+Clock = Callable[[], datetime]
+
+
+def _hhmm(value: time) -> str:
+    return f"{value:%H:%M}"
+
+
+class Coach:
+    """All handlers, sharing the store, the programme and the clock."""
+
+    def __init__(
+        self,
+        store: Store,
+        programme: Programme,
+        safety: Safety,
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.programme = programme
+        self.settings = settings
+        self.clock = clock
+        self.render = Renderer(programme, safety)
+        self.steps = core.session_steps(programme)
+
+    # Sending
+
+    async def _send(self, context: Context, chat_id: int, screen: Screen) -> Message:
+        return await context.bot.send_message(
+            chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+        )
+
+    async def _reply(self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        message = update.effective_message
+        assert message is not None
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+    async def _close_buttons(self, query: CallbackQuery, text: str) -> None:
+        """Replace an answered message's text and drop its buttons, so it can't be pressed again.
+
+        Best effort: the answer is already stored, and Telegram refuses edits of messages
+        older than 48 hours or unchanged ones; neither should bother the person.
+        """
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+        except BadRequest as error:
+            log.debug("could not edit an answered message: %s", error)
+
+    # Users
+
+    async def _user(self, update: Update) -> User | None:
+        assert update.effective_user is not None
+        return await self.store.user(update.effective_user.id)
+
+    async def _new_user(self, update: Update) -> User:
+        assert update.effective_user is not None and update.effective_chat is not None
+        morning, evening = self.settings.reminder_times
+        return await self.store.add_user(
+            User(
+                telegram_user_id=update.effective_user.id,
+                chat_id=update.effective_chat.id,
+                first_name=(update.effective_user.first_name or "")[:256],
+                time_zone=self.settings.default_timezone,
+                morning_reminder=_hhmm(morning),
+                evening_reminder=_hhmm(evening),
+                created_at=self.clock(),
+            )
+        )
+
+    def _today(self, user: User) -> str:
+        return local_date(self.clock(), user.time_zone)
+
+    async def _session_today(self, user: User) -> ExerciseSession | None:
+        assert user.id is not None
+        session = await self.store.unfinished_session(user.id)
+        if session is not None and session.local_date == self._today(user):
+            return session
+        return None
+
+    # /start and set-up
+
+    async def start(self, update: Update, context: Context) -> None:
+        user = await self._user(update)
+        if user is None:
+            user = await self._new_user(update)
+            await self._reply(update, self.render.welcome(user.first_name).text)
+            await self._reply(update, *self._red_flags())
+            return
+        if user.onboarding != "done":
+            await self._continue_onboarding(update, user)
+            return
+        today = await self._session_today(user)
+        screen = self.render.welcome_back(user.first_name, today is not None)
+        await self._reply(update, screen.text, screen.keyboard)
+
+    def _red_flags(self) -> tuple[str, InlineKeyboardMarkup | None]:
+        screen = self.render.red_flags_question()
+        return screen.text, screen.keyboard
+
+    async def _continue_onboarding(self, update: Update, user: User) -> None:
+        """Ask again whatever set-up question the person has not answered yet."""
+        if user.onboarding == "red_flags":
+            await self._reply(update, *self._red_flags())
+        elif user.onboarding == "time_zone":
+            await self._ask_time_zone(update, user)
+        else:
+            await self._ask_reminders(update, user)
+
+    async def _ask_time_zone(self, update: Update, user: User) -> None:
+        assert user.id is not None
+        await self.store.update_user(
+            user.id, onboarding=onboarding_if(user, "time_zone"), awaiting_text="time_zone"
+        )
+        screen = self.render.time_zone_question(self.settings.default_timezone)
+        await self._reply(update, screen.text, screen.keyboard)
+
+    async def _ask_reminders(self, update: Update, user: User) -> None:
+        times = (time.fromisoformat(user.morning_reminder), time.fromisoformat(user.evening_reminder))
+        screen = self.render.reminders_question(describe_zone(user.time_zone, self.clock()), times)
+        await self._reply(update, screen.text, screen.keyboard)
+
+    async def red_flags_answer(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        user = await self._user(update)
+        if user is None:
+            await query.answer("Please send /start first.")
+            return
+        assert user.id is not None
+        reported = query.data == callbacks.RED_FLAGS_REPORTED
+        await self.store.update_user(
+            user.id, red_flags="reported" if reported else "none", red_flags_answered_at=self.clock()
+        )
+        await query.answer()
+        answer = "Yes, I have one of these" if reported else "None of these"
+        await self._close_buttons(query, f"Safety check: <b>{answer}</b>")
+        if reported:
+            screen = self.render.seek_care()
+            await self._reply(update, screen.text)
+            return
+        if user.onboarding == "red_flags":
+            await self._ask_time_zone(update, user)
+        else:
+            await self._open_session(update, context, user)
+
+    async def time_zone_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        user = await self._user(update)
+        if user is None:
+            await query.answer("Please send /start first.")
+            return
+        await query.answer()
+        if query.data == callbacks.ZONE_CHANGE:
+            await self._close_buttons(query, "Changing the time zone…")
+            await self._ask_time_zone(update, user)
+            return
+        zone = query.data.removeprefix(callbacks.ZONE_PREFIX)
+        if not is_valid_zone(zone):
+            await self._ask_time_zone(update, user)
+            return
+        await self._close_buttons(query, f"Time zone: <b>{zone}</b>")
+        await self._set_time_zone(update, user, zone)
+
+    async def _set_time_zone(self, update: Update, user: User, zone: str) -> None:
+        assert user.id is not None
+        await self.store.update_user(
+            user.id, time_zone=zone, awaiting_text="", onboarding=onboarding_if(user, "reminders")
+        )
+        user.time_zone = zone
+        await self._ask_reminders(update, user)
+
+    async def reminders_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        user = await self._user(update)
+        if user is None:
+            await query.answer("Please send /start first.")
+            return
+        assert user.id is not None
+        await query.answer()
+        if query.data == callbacks.REMINDERS_CHANGE:
+            await self.store.update_user(user.id, awaiting_text="reminder_times")
+            await self._close_buttons(query, "Changing the reminder times…")
+            await self._reply(update, self.render.reminder_times_prompt().text)
+            return
+        await self._close_buttons(
+            query, f"Reminder times: <b>{user.morning_reminder}</b> and <b>{user.evening_reminder}</b>"
+        )
+        await self._finish_onboarding(update, user)
+
+    async def _finish_onboarding(self, update: Update, user: User) -> None:
+        assert user.id is not None
+        was_done = user.onboarding == "done"
+        await self.store.update_user(user.id, onboarding="done", awaiting_text="")
+        if was_done:
+            await self._reply(update, "Saved.")
+            return
+        screen = self.render.all_set((user.morning_reminder, user.evening_reminder))
+        await self._reply(update, screen.text, screen.keyboard)
+
+    # Typed text
+
+    async def text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        user = await self._user(update)
+        if user is None:
+            await self._reply(update, "Hello! Send /start to begin.")
+            return
+        typed = message.text
+        if user.awaiting_text == "time_zone":
+            zone = find_time_zone(typed)
+            if zone is None:
+                await self._reply(update, self.render.time_zone_unknown(typed).text)
+            else:
+                await self._set_time_zone(update, user, zone)
+            return
+        if user.awaiting_text == "reminder_times":
+            times = parse_two_times(typed)
+            if times is None:
+                await self._reply(update, self.render.reminder_times_invalid().text)
+                return
+            assert user.id is not None
+            morning, evening = _hhmm(times[0]), _hhmm(times[1])
+            await self.store.update_user(user.id, morning_reminder=morning, evening_reminder=evening)
+            user.morning_reminder, user.evening_reminder = morning, evening
+            await self._finish_onboarding(update, user)
+            return
+        session = await self._session_today(user)
+        if session is not None and session.status == "open":
+            await self._text_in_session(update, context, session, typed)
+            return
+        await self._text_outside_session(update, user, message, typed)
+
+    async def _text_in_session(
+        self, update: Update, context: Context, session: ExerciseSession, typed: str
+    ) -> None:
+        step = self.steps[session.step]
+        if step.kind == "exercise" or session.paused_for_pain:
+            await self._reply(
+                update,
+                "We're in the middle of a session, so I'm waiting for a button: use the ones "
+                "under the exercise. /session shows it again; /cancel stops for now (your "
+                "progress is kept).",
+            )
+            return
+        reading = parse_pain(typed)
+        if reading.score is None:
+            assert reading.problem is not None
+            assert session.id is not None
+            await self._reply(
+                update,
+                self.render.pain_problem(reading.problem),
+                self.render.pain_keyboard(session.id, session.step),
+            )
+            return
+        await self._answer_step(update, context, session, core.RatePain(reading.score), None)
+
+    async def _text_outside_session(
+        self, update: Update, user: User, message: Message, typed: str
+    ) -> None:
+        if not looks_like_pain_answer(typed):
+            await self._reply(
+                update,
+                "I didn't catch that. Send a number from 0 to 10 to log your pain, "
+                "/session to do your exercises, or /help to see everything I can do.",
+            )
+            return
+        reading = parse_pain(typed)
+        if reading.score is None:
+            assert reading.problem is not None
+            await self._reply(update, self.render.pain_problem(reading.problem))
+            return
+        assert user.id is not None
+        now = self.clock()
+        if not await self.store.add_checkin(user.id, message.message_id, reading.score, now):
+            return  # this very message was recorded before a restart; it was answered then
+        local = now.astimezone(ZoneInfo(user.time_zone))
+        screen = self.render.checkin_recorded(reading.score, f"{local:%H:%M}")
+        await self._reply(update, screen.text, screen.keyboard)
+
+    # The session
+
+    async def session_command(self, update: Update, context: Context) -> None:
+        user = await self._user(update)
+        if user is None:
+            await self.start(update, context)
+            return
+        await self._open_session(update, context, user)
+
+    async def start_session_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        user = await self._user(update)
+        if user is None:
+            await self.start(update, context)
+            return
+        await self._open_session(update, context, user)
+
+    async def _open_session(self, update: Update, context: Context, user: User) -> None:
+        assert user.id is not None
+        if user.red_flags != "none":
+            # Never start exercises while a red flag is reported or not yet asked about.
+            await self._reply(update, *self._red_flags())
+            return
+        if user.awaiting_text:
+            await self.store.update_user(user.id, awaiting_text="")
+        session = await self._session_today(user)
+        resumed = session is not None
+        if session is None:
+            session = await self.store.start_session(user.id, self._today(user), self.clock())
+        elif session.status == "left":
+            await self.store.set_session_status(session.id or 0, "open", was="left")
+        await self._show_step(update, context, session, resumed=resumed)
+
+    async def _show_step(
+        self, update: Update, context: Context, session: ExerciseSession, *, resumed: bool = False
+    ) -> None:
+        assert session.id is not None and update.effective_chat is not None
+        if session.paused_for_pain:
+            screen = self.render.too_painful(
+                session.id, session.step, self.steps[session.step].kind == "pain_after"
+            )
+        else:
+            screen = self.render.step(
+                session.id, session.step, self.steps[session.step], resumed=resumed
+            )
+        await self._send(context, update.effective_chat.id, screen)
+
+    async def cancel(self, update: Update, context: Context) -> None:
+        user = await self._user(update)
+        if user is None:
+            await self._reply(update, "There's nothing to cancel. Send /start to begin.")
+            return
+        assert user.id is not None
+        if user.awaiting_text:
+            await self.store.update_user(user.id, awaiting_text="")
+        session = await self._session_today(user)
+        if session is not None and session.id is not None:
+            if await self.store.set_session_status(session.id, "left", was="open"):
+                await self._reply(
+                    update,
+                    "Okay, we've stopped here. Everything you've done is saved. Send /session "
+                    "later today to carry on where you left off.",
+                )
+                return
+        if user.awaiting_text:
+            await self._reply(update, "Okay, cancelled. Nothing was changed.")
+            return
+        await self._reply(update, "There's nothing to cancel right now. /help lists what I can do.")
+
+    async def session_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        press = callbacks.parse_session_press(query.data)
+        user = await self._user(update)
+        session = await self.store.session(press.session_id) if press else None
+        if press is None or user is None or session is None or session.user_id != user.id:
+            await query.answer("This button no longer works. Send /session to continue.")
+            return
+        if session.status != "open":
+            await query.answer(_closed_note(session.status))
+            return
+        if press.step != session.step:
+            note = "Already recorded." if press.step < session.step else "Not there yet."
+            await query.answer(f"{note} Send /session to see where you are.")
+            return
+        if press.action == "again":
+            await query.answer()
+            await self._show_step(update, context, session)
+            return
+        if press.action == "timer":
+            await self._start_timer(update, context, session)
+            return
+        event: core.Event
+        if press.pain is not None:
+            event = core.RatePain(press.pain)
+        elif press.action == "continue":
+            event = core.Continue()
+        elif press.action == "finish":
+            event = core.FinishEarly()
+        else:
+            outcome = {
+                "done": core.Outcome.DONE,
+                "skip": core.Outcome.SKIPPED,
+                "too_painful": core.Outcome.TOO_PAINFUL,
+            }[press.action or "done"]
+            event = core.Report(outcome)
+        await self._answer_step(update, context, session, event, query)
+
+    async def _answer_step(
+        self,
+        update: Update,
+        context: Context,
+        session: ExerciseSession,
+        event: core.Event,
+        query: CallbackQuery | None,
+    ) -> None:
+        """Apply one answer to the session, exactly once, then show what comes next."""
+        assert session.id is not None and update.effective_chat is not None
+        seen = core.SessionState(session.step, session.paused_for_pain)
+        change = core.advance(self.steps, seen, event)
+        step = self.steps[min(session.step, len(self.steps) - 1)]
+        if isinstance(change, core.Refusal) or not await self.store.apply(
+            session.id, seen, change, step, self.clock()
+        ):
+            if query is not None:
+                await query.answer("Already recorded. Send /session to see where you are.")
+            return
+        if query is not None:
+            await query.answer("Saved")
+            if isinstance(event, core.Continue | core.FinishEarly):
+                await self._close_buttons(query, "Noted. Don't push through pain.")
+            else:
+                outcome = event.outcome if isinstance(event, core.Report) else None
+                pain = event.score if isinstance(event, core.RatePain) else None
+                await self._close_buttons(query, self.render.answered(step, outcome, pain))
+        chat_id = update.effective_chat.id
+        if change.finished:
+            outcomes = await self.store.outcomes(session.id)
+            summary = core.summarise(self.steps, outcomes, session.pain_before, change.pain_after)
+            await self._send(context, chat_id, Screen(self.render.summary(summary)))
+            return
+        session.step = change.state.step
+        session.paused_for_pain = change.state.paused_for_pain
+        if change.pain_before is not None:
+            session.pain_before = change.pain_before
+        await self._show_step(update, context, session)
+
+    # Hold timers
+
+    async def _start_timer(self, update: Update, context: Context, session: ExerciseSession) -> None:
+        query = update.callback_query
+        assert query is not None and session.id is not None and update.effective_chat is not None
+        step = self.steps[session.step]
+        seconds = step.exercise.hold_seconds if step.exercise else None
+        if not seconds or session.paused_for_pain:
+            await query.answer("There's no timer for this step.")
+            return
+        ends_at = self.clock() + timedelta(seconds=seconds)
+        if not await self.store.start_timer(session.id, session.step, ends_at):
+            await query.answer("The timer is already running.")
+            return
+        await query.answer("Timer started")
+        assert step.exercise is not None
+        await context.bot.send_message(
+            update.effective_chat.id,
+            self.render.timer_started(step.exercise, step.side, seconds),
+            parse_mode=ParseMode.HTML,
+        )
+        self._schedule_timer(context.job_queue, session.id, session.step, update.effective_chat.id, seconds)
+
+    def _schedule_timer(
+        self,
+        job_queue: JobQueue[Any] | None,
+        session_id: int,
+        step: int,
+        chat_id: int,
+        delay: float,
+    ) -> None:
+        assert job_queue is not None
+        job_queue.run_once(
+            self.timer_done,
+            when=max(delay, 0.0),
+            data=(session_id, step),
+            chat_id=chat_id,
+            name=f"timer:{session_id}:{step}",
+        )
+
+    async def timer_done(self, context: Context) -> None:
+        job = context.job
+        assert job is not None and job.chat_id is not None
+        session_id, step_index = job.data  # type: ignore[misc]
+        # Clearing the row first makes the "time is up" message go out once, even when a
+        # restarted process re-schedules the same timer.
+        if not await self.store.finish_timer(session_id, step_index):
+            return
+        session = await self.store.session(session_id)
+        if session is None or session.status != "open" or session.step != step_index:
+            return  # the person moved on (or left) while the timer ran
+        step = self.steps[step_index]
+        assert step.exercise is not None and step.exercise.hold_seconds is not None
+        screen = self.render.timer_done(session_id, step_index, step, step.exercise.hold_seconds)
+        await context.bot.send_message(
+            job.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+        )
+
+    async def resume_timers(self, job_queue: JobQueue[Any]) -> None:
+        """After a restart, finish the hold timers that were running when the process stopped."""
+        now = self.clock()
+        for session in await self.store.running_timers():
+            chat_id = await self.store.chat_of(session.user_id)
+            if session.id is None or session.timer_step is None or session.timer_ends_at is None:
+                continue
+            if chat_id is not None:
+                delay = (session.timer_ends_at - now).total_seconds()
+                self._schedule_timer(job_queue, session.id, session.timer_step, chat_id, delay)
+
+    # Everything else
+
+    async def help(self, update: Update, context: Context) -> None:
+        await self._reply(update, self.render.help())
+
+    async def learn(self, update: Update, context: Context) -> None:
+        if update.callback_query:
+            await update.callback_query.answer()
+        await self._reply(update, self.render.learn())
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        await self._reply(update, "I don't know that command. /help lists what I can do.")
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        await self._reply(
+            update,
+            "I can only read text and button presses. Send a number from 0 to 10 to log your "
+            "pain, or /help to see what I can do.",
+        )
+
+    async def group_message(self, update: Update, context: Context) -> None:
+        await self._reply(
+            update,
+            "I coach one person at a time, so I only work in a private chat. "
+            "Open a chat with me directly and send /start.",
+        )
+
+    async def stale_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer("This button no longer works. Send /session to continue.")
+
+    async def set_bot_profile(self, bot: ExtBot[None]) -> None:
+        """The commands menu and what a person sees before pressing Start."""
+        await bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await bot.set_my_description(self.render.description())
+        await bot.set_my_short_description(self.render.short_description())
+
+    async def on_error(self, update: object, context: Context) -> None:
+        log.error("error while handling an update", exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        if update.effective_chat.type != "private":
+            return
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                "Sorry, something went wrong on my side. What you entered before this is "
+                "saved. Please try again, or send /session to see where you are.",
+            )
+        except TelegramError as error:
+            log.warning("could not tell the user about the error: %s", error)
+
+
+def onboarding_if(user: User, stage: str) -> str:
+    """Move set-up forward to `stage`, but never back once it is done."""
+    return user.onboarding if user.onboarding == "done" else stage
+
+
+def _closed_note(status: str) -> str:
+    if status == "left":
+        return "You left this session. Send /session to carry on where you stopped."
+    if status == "finished":
+        return "That session is finished. Send /session to start a new one."
+    return "That session was from an earlier day. Send /session to start today's."

@@ -1,0 +1,103 @@
+"""Shared fixtures: content, a fresh database, the emulator and the running bot."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import build_application, running
+from bot.config import Settings, load_settings
+from bot.emulator import ApiSpec, BotApiEmulator
+from bot.programme import Programme, Safety, load_programme, load_safety
+from tests.e2e.person import Person
+
+TOKEN = "123:TEST"
+
+
+@pytest.fixture(scope="session")
+def programme() -> Programme:
+    return load_programme()
+
+
+@pytest.fixture(scope="session")
+def safety() -> Safety:
+    return load_safety()
+
+
+@pytest.fixture(scope="session")
+def spec() -> ApiSpec:
+    return ApiSpec()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture
+async def emulator(spec: ApiSpec) -> AsyncIterator[BotApiEmulator]:
+    emulator = BotApiEmulator(TOKEN, spec)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+    # Every test that talks to the emulator also checks that Telegram would have accepted
+    # every request, and that no tap was left spinning.
+    assert emulator.violations == []
+    assert emulator.unanswered_callbacks() == []
+
+
+@pytest.fixture
+def settings(emulator: BotApiEmulator, database_url: str) -> Settings:
+    return load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.base_url,
+            "DATABASE_URL": database_url,
+            "DEFAULT_TIMEZONE": "Europe/Berlin",
+        }
+    )
+
+
+@pytest.fixture
+def quick_programme(programme: Programme) -> Programme:
+    """The real programme with one-second holds, so a timer test doesn't wait 30 s."""
+    return dataclasses.replace(
+        programme,
+        exercises=tuple(
+            dataclasses.replace(e, hold_seconds=1) if e.hold_seconds else e
+            for e in programme.exercises
+        ),
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings, quick_programme: Programme, safety: Safety) -> AsyncIterator[Any]:
+    application = build_application(settings, quick_programme, safety)
+    async with running(application):
+        yield application
+
+
+@pytest.fixture
+async def engine(database_url: str, bot: Any) -> AsyncIterator[AsyncEngine]:
+    """A second connection to the bot's database, for checking what was stored."""
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def alex(emulator: BotApiEmulator) -> Person:
+    return Person(emulator, 1001, "Alex")
+
+
+@pytest.fixture
+def log_records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.DEBUG)
+    yield caplog

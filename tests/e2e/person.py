@@ -1,0 +1,77 @@
+"""A simulated person chatting with the bot through the emulator, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from bot.emulator import BotApiEmulator, SentMessage
+
+WAIT = 10.0  # seconds; generous, the machines are shared
+
+
+@dataclass
+class Pressed:
+    answer: str | None  # the toast the bot showed for the tap
+    messages: list[SentMessage]
+
+
+class Person:
+    def __init__(self, emulator: BotApiEmulator, user_id: int, name: str = "Alex") -> None:
+        self.emulator = emulator
+        self.user_id = user_id
+        self.name = name
+        emulator.add_private_chat(user_id, name)
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        return self.emulator.bot_messages(self.user_id)
+
+    @property
+    def last(self) -> SentMessage:
+        return self.messages[-1]
+
+    def _newest_id(self) -> int:
+        messages = self.emulator.chat(self.user_id)
+        return messages[-1].message_id if messages else 0
+
+    async def _new_messages(self, after: int, expect: int) -> list[SentMessage]:
+        deadline = time.monotonic() + WAIT
+        while len([m for m in self.messages if m.message_id > after]) < expect:
+            if time.monotonic() > deadline:
+                texts = [m.text[:80] for m in self.messages if m.message_id > after]
+                raise AssertionError(f"expected {expect} new message(s), got {texts}")
+            await asyncio.sleep(0.01)
+        await self.emulator.settle()
+        return [m for m in self.messages if m.message_id > after]
+
+    async def say(self, text: str, expect: int = 1) -> list[SentMessage]:
+        after = self._newest_id()
+        await self.emulator.send_text(self.user_id, text)
+        return await self._new_messages(after, expect)
+
+    async def send_sticker(self, expect: int = 1) -> list[SentMessage]:
+        after = self._newest_id()
+        await self.emulator.send_sticker(self.user_id)
+        return await self._new_messages(after, expect)
+
+    async def send_photo(self, expect: int = 1) -> list[SentMessage]:
+        after = self._newest_id()
+        await self.emulator.send_photo(self.user_id)
+        return await self._new_messages(after, expect)
+
+    async def press(self, message: SentMessage, label: str, expect: int = 1) -> Pressed:
+        after = self._newest_id()
+        query_id = await self.emulator.press(self.user_id, message, label)
+        deadline = time.monotonic() + WAIT
+        while self.emulator.callback_answers[query_id] is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the bot never answered the tap on {label!r}")
+            await asyncio.sleep(0.01)
+        messages = await self._new_messages(after, expect)
+        answer = self.emulator.callback_answers[query_id] or {}
+        return Pressed(answer.get("text"), messages)
+
+    async def press_last(self, label: str, expect: int = 1) -> Pressed:
+        return await self.press(self.last, label, expect)
