@@ -78,10 +78,13 @@ def quick_programme(programme: Programme) -> Programme:
 
 
 @pytest.fixture
-async def bot(settings: Settings, quick_programme: Programme, safety: Safety) -> AsyncIterator[Any]:
+async def bot(
+    settings: Settings, quick_programme: Programme, safety: Safety, emulator: BotApiEmulator
+) -> AsyncIterator[Any]:
     application = build_application(settings, quick_programme, safety)
     async with running(application):
         yield application
+        await emulator.release_polls()
 
 
 @pytest.fixture

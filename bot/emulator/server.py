@@ -77,6 +77,8 @@ class BotApiEmulator:
         self.bot_profile: dict[str, Any] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._users: dict[int, dict[str, Any]] = {}
+        # Set while the bot shuts down: long polls return at once instead of holding it up.
+        self.polls_released = False
         # Updates below this id have been handed to the bot at least once.
         self._handed_out_below = 0
         self._updates: list[dict[str, Any]] = []
@@ -106,6 +108,12 @@ class BotApiEmulator:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
+
+    async def release_polls(self) -> None:
+        """Answer waiting and future long polls at once (before stopping a bot quickly)."""
+        self.polls_released = True
+        async with self._changed:
+            self._changed.notify_all()
 
     async def stop(self) -> None:
         if self._runner:
@@ -183,7 +191,7 @@ class BotApiEmulator:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self._updates and time.monotonic() < deadline:
+            while not self._updates and time.monotonic() < deadline and not self.polls_released:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:

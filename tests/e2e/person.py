@@ -43,7 +43,7 @@ class Person:
                 texts = [m.text[:80] for m in self.messages if m.message_id > after]
                 raise AssertionError(f"expected {expect} new message(s), got {texts}")
             await asyncio.sleep(0.01)
-        await self.emulator.settle()
+        await self.emulator.settle(quiet=0.05)
         return [m for m in self.messages if m.message_id > after]
 
     async def say(self, text: str, expect: int = 1) -> list[SentMessage]:

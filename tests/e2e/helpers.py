@@ -1,0 +1,25 @@
+"""Steps several tests share: getting a person through set-up, reading the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.e2e.person import Person
+
+
+async def onboard(person: Person, zone_typed: str = "Berlin") -> None:
+    """/start, no red flags, a typed time zone, default reminder times."""
+    await person.say("/start", expect=2)
+    await person.press_last("None of these")
+    await person.say(zone_typed)
+    await person.press_last("Keep these")
+    assert "all set" in person.last.text
+
+
+async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[dict[str, Any]]:
+    async with engine.connect() as connection:
+        result = await connection.execute(text(sql), params)
+        return [dict(row._mapping) for row in result]
