@@ -1,0 +1,177 @@
+"""Double taps, old buttons, "too painful", timers, leaving and resuming."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.emulator import BotApiEmulator
+from tests.e2e.helpers import onboard, rows
+from tests.e2e.person import Person
+
+
+async def _to_first_exercise(alex: Person) -> None:
+    await onboard(alex)
+    await alex.press_last("Start session")
+    await alex.press_last("5")
+
+
+async def test_double_tap_records_once(bot: object, engine: AsyncEngine, alex: Person) -> None:
+    await _to_first_exercise(alex)
+    exercise = alex.last.snapshot()  # what the phone shows before the first tap lands
+    first = await alex.press(exercise, "✅ Done")
+    second = await alex.press(exercise, "✅ Done", expect=0)
+    assert first.answer == "Saved" and len(first.messages) == 1
+    assert second.answer is not None and "Already recorded" in second.answer
+    assert second.messages == []
+    results = await rows(engine, "SELECT step, outcome FROM exercise_results")
+    assert results == [{"step": 1, "outcome": "done"}]
+    assert (await rows(engine, "SELECT step FROM sessions"))[0]["step"] == 2
+
+
+async def test_stale_button_from_an_older_message_does_not_skip_ahead(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    old = alex.last.snapshot()
+    await alex.press(old, "✅ Done")  # now on exercise 2, left side
+    stale = await alex.press(old, "⏭ Skip", expect=0)
+    assert stale.answer is not None and "Already recorded" in stale.answer
+    (result,) = await rows(engine, "SELECT outcome FROM exercise_results")
+    assert result["outcome"] == "done"
+    assert (await rows(engine, "SELECT step FROM sessions"))[0]["step"] == 2
+
+
+async def test_answered_message_loses_its_buttons(
+    bot: object, alex: Person, emulator: BotApiEmulator
+) -> None:
+    await _to_first_exercise(alex)
+    shown = alex.last
+    await alex.press(shown, "⏭ Skip")
+    edited = emulator.messages[(alex.user_id, shown.message_id)]
+    assert edited.reply_markup is None
+    assert edited.text == "Glute Hip Bridge: ⏭ Skipped"
+
+
+async def test_instructions_again_repeats_without_recording(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    shown = alex.last
+    (again,) = (await alex.press(shown, "📖 Instructions again")).messages
+    assert again.text == shown.text
+    assert await rows(engine, "SELECT * FROM exercise_results") == []
+    # Either copy works, but only once between them.
+    await alex.press(again, "✅ Done")
+    late = await alex.press(shown, "✅ Done", expect=0)
+    assert late.answer is not None and "Already recorded" in late.answer
+    assert len(await rows(engine, "SELECT * FROM exercise_results")) == 1
+
+
+async def test_too_painful_is_recorded_and_advice_given_without_pressing_on(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    (advice,) = (await alex.press_last("✋ Too painful")).messages
+    assert "Avoid symptom-triggering activities until well-managed." in advice.text
+    assert "gradual and based on pain tolerance" in advice.text
+    assert advice.button_texts() == ["Go on to the next one", "Stop exercising, rate my pain"]
+    (result,) = await rows(engine, "SELECT outcome FROM exercise_results")
+    assert result["outcome"] == "too_painful"
+    # Text while paused does not move anything on.
+    (reply,) = await alex.say("ok")
+    assert "waiting for a button" in reply.text
+    # Stopping goes straight to the closing pain rating; the rest is "not reached".
+    (rating,) = (await alex.press(advice, "Stop exercising, rate my pain")).messages
+    assert "How much pain do you have now?" in rating.text
+    (summary,) = (await alex.press(rating, "6")).messages
+    assert "0 of 11 done" in summary.text
+    assert "✋ Too painful: Glute Hip Bridge" in summary.text
+    assert "➖ Not reached: Piriformis Stretch (right side)" in summary.text
+    assert "(up 1)" in summary.text
+    (session,) = await rows(engine, "SELECT status, pain_before, pain_after FROM sessions")
+    assert session == {"status": "finished", "pain_before": 5, "pain_after": 6}
+    assert len(await rows(engine, "SELECT * FROM exercise_results")) == 1
+
+
+async def test_too_painful_then_go_on(bot: object, engine: AsyncEngine, alex: Person) -> None:
+    await _to_first_exercise(alex)
+    await alex.press_last("✋ Too painful")
+    (nxt,) = (await alex.press_last("Go on to the next one")).messages
+    assert "Exercise 2 of 6: Prone Hip Extension" in nxt.text
+    assert "left side" in nxt.text
+
+
+async def test_hold_timer_counts_and_says_switch_sides(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    for _ in range(7):  # bridge, then both sides of three exercises
+        await alex.press_last("✅ Done")
+    stretch = alex.last
+    assert "Figure 4 Stretch" in stretch.text and "left side" in stretch.text
+    pressed = await alex.press(stretch, "⏱ Start 1 s timer")
+    assert pressed.answer == "Timer started"
+    assert "Hold for 1 seconds" in pressed.messages[0].text
+    again = await alex.press(stretch, "⏱ Start 1 s timer", expect=0)
+    assert again.answer == "The timer is already running."
+    for _ in range(300):
+        if "seconds are up" in alex.last.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "Switch to your right side" in alex.last.text
+    assert (await rows(engine, "SELECT timer_ends_at FROM sessions"))[0]["timer_ends_at"] is None
+    await alex.press_last("✅ Done")
+    assert "Figure 4 Stretch (right side)" in alex.last.text
+
+
+async def test_cancel_then_resume_the_same_day(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    await alex.press_last("✅ Done")
+    left_on = alex.last.snapshot()
+    (reply,) = await alex.say("/cancel")
+    assert "Everything you've done is saved" in reply.text
+    assert (await rows(engine, "SELECT status FROM sessions"))[0]["status"] == "left"
+    # After leaving, the old buttons don't act, and a number is a check-in.
+    stale = await alex.press(left_on, "✅ Done", expect=0)
+    assert stale.answer is not None and "You left this session" in stale.answer
+    (reply,) = await alex.say("/session")
+    assert "carry on where you left off" in reply.text
+    assert "Prone Hip Extension" in reply.text and "left side" in reply.text
+    await alex.press_last("✅ Done")
+    (session,) = await rows(engine, "SELECT status, step FROM sessions")
+    assert session == {"status": "open", "step": 3}
+    assert len(await rows(engine, "SELECT * FROM exercise_results")) == 2
+
+
+async def test_start_again_is_harmless(bot: object, engine: AsyncEngine, alex: Person) -> None:
+    await onboard(alex)
+    (reply,) = await alex.say("/start")
+    assert "Welcome back, Alex!" in reply.text
+    assert reply.button_texts() == ["Start session"]
+    assert len(await rows(engine, "SELECT * FROM users")) == 1
+
+
+async def test_red_flag_stops_exercises(bot: object, engine: AsyncEngine, alex: Person) -> None:
+    await alex.say("/start", expect=2)
+    (care,) = (await alex.press_last("Yes, I have one of these")).messages
+    assert "get medical help today" in care.text
+    assert "do not start these exercises" in care.text
+    (asked,) = await alex.say("/session")
+    assert "Before we start: do you have any of these right now?" in asked.text
+    assert await rows(engine, "SELECT * FROM sessions") == []
+    (user,) = await rows(engine, "SELECT red_flags FROM users")
+    assert user["red_flags"] == "reported"
+
+
+async def test_help_and_learn(bot: object, alex: Person) -> None:
+    (reply,) = await alex.say("/help")
+    for command in ("/session", "/learn", "/cancel", "/start", "/help"):
+        assert command in reply.text
+    (reply,) = await alex.say("/learn")
+    for heading in ("What causes buttocks pain?", "How is it treated?", "How to prevent"):
+        assert heading in reply.text
+    assert "myofascial trigger points" in reply.text
