@@ -90,6 +90,10 @@ class BotApiEmulator:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.on_request: Callable[[str, dict[str, Any]], None] | None = None
+        # Methods whose requests are carried out but not answered until `release_held`:
+        # the moment a crash is worst, when Telegram has acted and the bot doesn't know.
+        self.hold: set[str] = set()
+        self._held = asyncio.Event()
 
     # Serving
 
@@ -108,6 +112,12 @@ class BotApiEmulator:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
+
+    held_requests = 0
+
+    def release_held(self) -> None:
+        self.hold.clear()
+        self._held.set()
 
     async def release_polls(self) -> None:
         """Answer waiting and future long polls at once (before stopping a bot quickly)."""
@@ -159,6 +169,9 @@ class BotApiEmulator:
                     self._changed.notify_all()
         except _ApiError as error:
             return _error(error.status, error.description)
+        if method in self.hold:
+            self.held_requests += 1
+            await self._held.wait()
         return web.json_response({"ok": True, "result": result})
 
     # Bot API methods

@@ -1,0 +1,110 @@
+"""Killing the bot (SIGKILL) in the middle of a session loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.emulator import BotApiEmulator
+from tests.conftest import TOKEN
+from tests.e2e.helpers import onboard, rows
+from tests.e2e.person import Person
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+async def process_bot(
+    emulator: BotApiEmulator, database_url: str, tmp_path: Path
+) -> AsyncIterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Starts `python -m bot` as its own process, the way an operator runs it."""
+    started: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "INFO",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"bot-{len(started)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        started.append(process)
+        return process
+
+    yield start
+    await emulator.release_polls()
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    logs = "".join(p.read_text() for p in sorted(tmp_path.glob("bot-*.log")))
+    assert TOKEN not in logs
+
+
+async def test_sigkill_mid_session_loses_nothing(
+    process_bot: Callable[[], subprocess.Popen[bytes]],
+    emulator: BotApiEmulator,
+    alex: Person,
+    database_url: str,
+) -> None:
+    first = process_bot()
+    await _wait_until(lambda: "short_description" in emulator.bot_profile, "the bot to start")
+    await onboard(alex)
+    await alex.press_last("Start session")
+    await alex.press_last("3")
+    await alex.press_last("✅ Done")  # the bridge
+
+    # The worst moment: the answer is stored and Telegram has the next message, but the
+    # bot is killed before it hears back.
+    emulator.hold.add("sendMessage")
+    query = await emulator.press(alex.user_id, alex.last, "⏭ Skip")
+    await _wait_until(lambda: emulator.held_requests == 1, "the next exercise to be sent")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    emulator.release_held()
+    # Telegram gives up on a tap nobody answered; so does the emulator.
+    emulator.callback_answers[query] = {"expired": True}
+    assert "Prone Hip Extension (right side)" in alex.last.text
+
+    emulator.bot_profile.clear()
+    process_bot()
+    await _wait_until(lambda: "short_description" in emulator.bot_profile, "the restart")
+    pressed = await alex.press_last("✅ Done")
+    assert pressed.answer == "Saved"
+    assert "Side Lying Hip Abduction (left side)" in alex.last.text
+
+    engine: AsyncEngine = create_async_engine(database_url)
+    try:
+        results = await rows(engine, "SELECT step, side, outcome FROM exercise_results ORDER BY step")
+        assert results == [
+            {"step": 1, "side": None, "outcome": "done"},
+            {"step": 2, "side": "left", "outcome": "skipped"},
+            {"step": 3, "side": "right", "outcome": "done"},
+        ]
+        (session,) = await rows(engine, "SELECT step, pain_before, status FROM sessions")
+        assert session == {"step": 4, "pain_before": 3, "status": "open"}
+    finally:
+        await engine.dispose()

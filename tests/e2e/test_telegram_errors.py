@@ -1,0 +1,76 @@
+"""Telegram answering 429, 403 or 5xx, and the token staying out of the logs."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.emulator import BotApiEmulator
+from bot.logs import configure_logging
+from tests.conftest import TOKEN
+from tests.e2e.helpers import onboard
+from tests.e2e.person import Person
+
+
+def _sends(emulator: BotApiEmulator) -> int:
+    return sum(1 for method, _ in emulator.requests if method == "sendMessage")
+
+
+async def test_429_is_waited_out_and_the_message_still_arrives(
+    bot: object, emulator: BotApiEmulator, alex: Person
+) -> None:
+    emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    before = _sends(emulator)
+    (reply,) = await alex.say("/help")
+    assert "/session" in reply.text
+    assert _sends(emulator) - before == 2  # refused once, then sent after retry_after
+
+
+async def test_5xx_on_a_reply_gets_an_apology(
+    bot: object, emulator: BotApiEmulator, alex: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.fail_next("sendMessage", 502, "Bad Gateway")
+    (reply,) = await alex.say("/help")
+    assert "something went wrong on my side" in reply.text
+    assert "error while handling an update" in caplog.text
+
+
+async def test_blocked_user_is_logged_and_others_are_still_served(
+    bot: object, emulator: BotApiEmulator, alex: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.blocked_chats.add(alex.user_id)
+    await emulator.send_text(alex.user_id, "/help")
+    await emulator.settle()
+    assert "bot was blocked by the user" in caplog.text
+    assert emulator.bot_messages(alex.user_id) == []
+    sam = Person(emulator, 1002, "Sam")
+    (reply,) = await sam.say("/help")
+    assert "/session" in reply.text
+
+
+@pytest.fixture
+def bot_log() -> Iterator[io.StringIO]:
+    """The bot's own log set-up, writing to a buffer, with httpx's URL lines switched on."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("DEBUG", TOKEN, stream)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)
+    yield stream
+    root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def test_token_never_reaches_the_log(
+    bot_log: io.StringIO, bot: object, emulator: BotApiEmulator, alex: Person
+) -> None:
+    await onboard(alex)
+    emulator.fail_next("sendMessage", 500, "Internal Server Error")
+    await alex.say("/help")  # an error with a traceback, too
+    output = bot_log.getvalue()
+    assert "/bot<token>/sendMessage" in output  # the URLs were logged, redacted
+    assert "Traceback" in output
+    assert TOKEN not in output
