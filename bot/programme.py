@@ -214,13 +214,21 @@ def load_programme(path: Path = CONTENT_DIR / "programme.toml") -> Programme:
     )
 
 
+def _not_from_handout(reader: _Reader) -> None:
+    # Advice of ours must say so, so that nobody takes it for the clinician's words.
+    if reader.table.get("in_handout") is not False:
+        raise reader.fail("'in_handout = false' is required: this file holds our own advice")
+
+
 def _note(reader: _Reader) -> SafetyNote:
+    _not_from_handout(reader)
     return SafetyNote(text=reader.text("text"), source=reader.text("source"))
 
 
 def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:
     reader = _Reader(path, "top level", _read_toml(path))
     flags = reader.sub("red_flags")
+    _not_from_handout(flags)
     return Safety(
         disclaimer=_note(reader.sub("disclaimer")),
         stop_rule=_note(reader.sub("stop_rule")),

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults() -> None:
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": "1:x"})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.reminder_times == (time(8), time(18))
+    assert settings.default_timezone == "Europe/Berlin"
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.telegram_file_base_url == "https://api.telegram.org/file/bot"
+
+
+def test_values_are_read() -> None:
+    settings = load_settings({
+        "TELEGRAM_BOT_TOKEN": "1:x", "REMINDER_TIMES": "19:00, 07:15",
+        "DEFAULT_TIMEZONE": "Asia/Tokyo", "LOG_LEVEL": "debug",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/",
+    })  # fmt: skip
+    assert settings.reminder_times == (time(7, 15), time(19))
+    assert settings.default_timezone == "Asia/Tokyo"
+    assert settings.log_level == "DEBUG"
+    assert settings.telegram_api_base_url == "http://127.0.0.1:8081/bot"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"DEFAULT_TIMEZONE": "Mars/Olympus"}, "DEFAULT_TIMEZONE"),
+        ({"REMINDER_TIMES": "08:00"}, "REMINDER_TIMES"),
+        ({"REMINDER_TIMES": "08:00,25:00"}, "REMINDER_TIMES"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL"),
+    ],
+)
+def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
+    full = {"TELEGRAM_BOT_TOKEN": "1:x", **env} if env else {}
+    with pytest.raises(SettingsError, match=message):
+        load_settings(full)
+
+
+def test_no_token_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
+    assert "Traceback" not in result.stderr
