@@ -44,9 +44,13 @@ def build_application(
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await migrate(engine)
         await coach.set_bot_profile(application.bot)
+        assert application.job_queue is not None, "install the job-queue extra"
         await coach.resume_timers(application.job_queue)
-        log.info("ready: %d exercises, database %s", len(programme.exercises),
-                 engine.url.render_as_string(hide_password=True))
+        log.info(
+            "ready: %d exercises, database %s",
+            len(programme.exercises),
+            engine.url.render_as_string(hide_password=True),
+        )
 
     async def post_shutdown(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await engine.dispose()
@@ -71,7 +75,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], co
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE
     # Groups first: nothing from a group reaches the coaching handlers or the store.
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message, coach.group_message))
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & new_message, coach.group_message)
+    )
     commands = {
         "start": coach.start,
         "session": coach.session_command,
@@ -81,7 +87,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], co
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private & new_message))
-    application.add_handler(MessageHandler(private & new_message & filters.COMMAND, coach.unknown_command))
+    application.add_handler(
+        MessageHandler(private & new_message & filters.COMMAND, coach.unknown_command)
+    )
     application.add_handler(MessageHandler(private & new_message & filters.TEXT, coach.text))
     application.add_handler(MessageHandler(private & new_message, coach.not_text))
 

@@ -164,7 +164,7 @@ def _exercise(path: Path, index: int, table: object) -> Exercise:
         raise reader.fail("'key' must be 1-32 ASCII letters, digits or underscores")
     sides = reader.text("sides")
     if sides not in ("both", "none"):
-        raise reader.fail("'sides' must be \"both\" or \"none\"")
+        raise reader.fail('\'sides\' must be "both" or "none"')
     video_url = reader.text("video_url", optional=True)
     if video_url and not video_url.startswith("https://"):
         raise reader.fail("'video_url' must be empty or start with https://")

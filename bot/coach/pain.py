@@ -57,6 +57,8 @@ def looks_like_pain_answer(text: str) -> bool:
     about the 0-10 scale; an ordinary sentence is not.
     """
     cleaned = text.strip()
-    return bool(cleaned) and len(cleaned) <= _MAX_LENGTH and bool(
-        _WHOLE.match(cleaned) or _DECIMAL.match(cleaned)
+    return (
+        bool(cleaned)
+        and len(cleaned) <= _MAX_LENGTH
+        and bool(_WHOLE.match(cleaned) or _DECIMAL.match(cleaned))
     )

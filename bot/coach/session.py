@@ -9,13 +9,13 @@ the session is paused after a "too painful" answer, waiting for the person to ch
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from bot.programme import Exercise, Programme, Side
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     TOO_PAINFUL = "too_painful"

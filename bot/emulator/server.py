@@ -104,9 +104,7 @@ class BotApiEmulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = int(self._runner.addresses[0][1])
         return self.base_url
 
     @property
@@ -294,7 +292,7 @@ class BotApiEmulator:
             result["from"] = BOT_USER
             result.pop("entities", None)
         else:
-            result["from"] = self._users[message.chat_id] if message.chat_id in self._users else chat
+            result["from"] = self._users.get(message.chat_id, chat)
         if message.reply_markup:
             result["reply_markup"] = message.reply_markup
         return result
@@ -386,9 +384,9 @@ class BotApiEmulator:
     def unanswered_callbacks(self) -> list[str]:
         return [query for query, answer in self.callback_answers.items() if answer is None]
 
-    async def settle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:
+    async def settle(self, quiet: float = 0.15, within: float = 10.0) -> None:
         """Wait until the bot has fetched every update and then made no request for `quiet`s."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             fetched = all(u["update_id"] < self._handed_out_below for u in self._updates)
             idle = time.monotonic() - self._last_request_at >= quiet

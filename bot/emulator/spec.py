@@ -54,8 +54,7 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
             visible.append(unescape(match.group(0)))
         elif tag is None:
             problems.append(
-                f"unescaped {match.group(0)!r} at offset {match.start()} "
-                "(use &lt; &gt; &amp;)"
+                f"unescaped {match.group(0)!r} at offset {match.start()} (use &lt; &gt; &amp;)"
             )
         elif tag.lower() not in _HTML_TAGS:
             problems.append(f"unsupported tag <{closing}{tag}>")
@@ -100,7 +99,9 @@ class ApiSpec:
         """Telegram method names are case-insensitive."""
         return self.method_names.get(requested.lower())
 
-    def check_request(self, method: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    def check_request(
+        self, method: str, raw: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
         """Decode form or JSON parameters of `method` and list every violation of the spec."""
         fields = self.methods[method]
         problems: list[str] = []
@@ -155,7 +156,11 @@ class ApiSpec:
             if not isinstance(value, list):
                 return [f"{where}: expected {kind}"]
             inner = kind.removeprefix("Array of ")
-            return [p for i, item in enumerate(value) for p in self._check_type(f"{where}[{i}]", inner, item)]
+            return [
+                p
+                for i, item in enumerate(value)
+                for p in self._check_type(f"{where}[{i}]", inner, item)
+            ]
         if kind == "Integer":
             ok = isinstance(value, int) and not isinstance(value, bool)
             return [] if ok else [f"{where}: expected Integer, got {value!r}"]
@@ -181,10 +186,14 @@ class ApiSpec:
         if not isinstance(value, dict):
             return [f"{where}: expected a {kind} object"]
         fields = self.types[kind]
-        problems = [f"{where}: {kind} has no field {name!r}" for name in value if name not in fields]
+        problems = [
+            f"{where}: {kind} has no field {name!r}" for name in value if name not in fields
+        ]
         if kind == "InlineKeyboardButton":
             # The spec, in words: exactly one field besides text, icon_custom_emoji_id, style.
-            kinds = [name for name in value if name not in ("text", "icon_custom_emoji_id", "style")]
+            kinds = [
+                name for name in value if name not in ("text", "icon_custom_emoji_id", "style")
+            ]
             if len(kinds) != 1:
                 problems.append(f"{where}: a button needs exactly one action field, has {kinds}")
         for field in fields.values():

@@ -62,7 +62,9 @@ class ExerciseSession(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     # The user's calendar day when it started: a session resumes only on the same day.
     local_date: str = Field(max_length=10)
@@ -86,7 +88,9 @@ class ExerciseResult(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     step: int
     exercise_key: str = Field(max_length=32)
@@ -104,7 +108,9 @@ class PainCheckin(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     score: int

@@ -214,7 +214,9 @@ class Store:
     async def add_checkin(self, user_id: int, message_id: int, score: int, now: datetime) -> bool:
         """Record a check-in; False if this message was recorded already (a replayed update)."""
         async with self.db() as db:
-            db.add(PainCheckin(user_id=user_id, message_id=message_id, score=score, recorded_at=now))
+            db.add(
+                PainCheckin(user_id=user_id, message_id=message_id, score=score, recorded_at=now)
+            )
             try:
                 await db.commit()
             except IntegrityError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -25,8 +25,13 @@ from telegram.ext import ContextTypes, ExtBot, JobQueue
 
 from bot.coach import session as core
 from bot.coach.pain import looks_like_pain_answer, parse_pain
-from bot.coach.timezones import describe_zone, find_time_zone, is_valid_zone, local_date
-from bot.coach.timezones import parse_two_times
+from bot.coach.timezones import (
+    describe_zone,
+    find_time_zone,
+    is_valid_zone,
+    local_date,
+    parse_two_times,
+)
 from bot.config import Settings
 from bot.programme import Programme, Safety
 from bot.store.models import ExerciseSession, User
@@ -69,7 +74,9 @@ class Coach:
             chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )
 
-    async def _reply(self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    async def _reply(
+        self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+    ) -> None:
         message = update.effective_message
         assert message is not None
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -154,7 +161,10 @@ class Coach:
         await self._reply(update, screen.text, screen.keyboard)
 
     async def _ask_reminders(self, update: Update, user: User) -> None:
-        times = (time.fromisoformat(user.morning_reminder), time.fromisoformat(user.evening_reminder))
+        times = (
+            time.fromisoformat(user.morning_reminder),
+            time.fromisoformat(user.evening_reminder),
+        )
         screen = self.render.reminders_question(describe_zone(user.time_zone, self.clock()), times)
         await self._reply(update, screen.text, screen.keyboard)
 
@@ -166,9 +176,15 @@ class Coach:
             await query.answer("Please send /start first.")
             return
         assert user.id is not None
+        if user.onboarding not in ("red_flags", "done"):
+            # A second tap on the set-up question after it moved on: nothing to do.
+            await query.answer("Already answered.")
+            return
         reported = query.data == callbacks.RED_FLAGS_REPORTED
         await self.store.update_user(
-            user.id, red_flags="reported" if reported else "none", red_flags_answered_at=self.clock()
+            user.id,
+            red_flags="reported" if reported else "none",
+            red_flags_answered_at=self.clock(),
         )
         await query.answer()
         answer = "Yes, I have one of these" if reported else "None of these"
@@ -188,6 +204,9 @@ class Coach:
         user = await self._user(update)
         if user is None:
             await query.answer("Please send /start first.")
+            return
+        if query.data != callbacks.ZONE_CHANGE and user.awaiting_text != "time_zone":
+            await query.answer("Already saved.")
             return
         await query.answer()
         if query.data == callbacks.ZONE_CHANGE:
@@ -217,6 +236,10 @@ class Coach:
             await query.answer("Please send /start first.")
             return
         assert user.id is not None
+        if query.data == callbacks.REMINDERS_KEEP and user.onboarding == "done":
+            await query.answer("Saved.")
+            await self._close_buttons(query, "Reminder times kept.")
+            return
         await query.answer()
         if query.data == callbacks.REMINDERS_CHANGE:
             await self.store.update_user(user.id, awaiting_text="reminder_times")
@@ -224,7 +247,8 @@ class Coach:
             await self._reply(update, self.render.reminder_times_prompt().text)
             return
         await self._close_buttons(
-            query, f"Reminder times: <b>{user.morning_reminder}</b> and <b>{user.evening_reminder}</b>"
+            query,
+            f"Reminder times: <b>{user.morning_reminder}</b> and <b>{user.evening_reminder}</b>",
         )
         await self._finish_onboarding(update, user)
 
@@ -262,7 +286,9 @@ class Coach:
                 return
             assert user.id is not None
             morning, evening = _hhmm(times[0]), _hhmm(times[1])
-            await self.store.update_user(user.id, morning_reminder=morning, evening_reminder=evening)
+            await self.store.update_user(
+                user.id, morning_reminder=morning, evening_reminder=evening
+            )
             user.morning_reminder, user.evening_reminder = morning, evening
             await self._finish_onboarding(update, user)
             return
@@ -377,14 +403,17 @@ class Coach:
         if user.awaiting_text:
             await self.store.update_user(user.id, awaiting_text="")
         session = await self._session_today(user)
-        if session is not None and session.id is not None:
-            if await self.store.set_session_status(session.id, "left", was="open"):
-                await self._reply(
-                    update,
-                    "Okay, we've stopped here. Everything you've done is saved. Send /session "
-                    "later today to carry on where you left off.",
-                )
-                return
+        if (
+            session is not None
+            and session.id is not None
+            and await self.store.set_session_status(session.id, "left", was="open")
+        ):
+            await self._reply(
+                update,
+                "Okay, we've stopped here. Everything you've done is saved. Send /session "
+                "later today to carry on where you left off.",
+            )
+            return
         if user.awaiting_text:
             await self._reply(update, "Okay, cancelled. Nothing was changed.")
             return
@@ -470,7 +499,9 @@ class Coach:
 
     # Hold timers
 
-    async def _start_timer(self, update: Update, context: Context, session: ExerciseSession) -> None:
+    async def _start_timer(
+        self, update: Update, context: Context, session: ExerciseSession
+    ) -> None:
         query = update.callback_query
         assert query is not None and session.id is not None and update.effective_chat is not None
         step = self.steps[session.step]
@@ -489,7 +520,9 @@ class Coach:
             self.render.timer_started(step.exercise, step.side, seconds),
             parse_mode=ParseMode.HTML,
         )
-        self._schedule_timer(context.job_queue, session.id, session.step, update.effective_chat.id, seconds)
+        self._schedule_timer(
+            context.job_queue, session.id, session.step, update.effective_chat.id, seconds
+        )
 
     def _schedule_timer(
         self,
@@ -511,7 +544,7 @@ class Coach:
     async def timer_done(self, context: Context) -> None:
         job = context.job
         assert job is not None and job.chat_id is not None
-        session_id, step_index = job.data  # type: ignore[misc]
+        session_id, step_index = cast(tuple[int, int], job.data)
         # Clearing the row first makes the "time is up" message go out once, even when a
         # restarted process re-schedules the same timer.
         if not await self.store.finish_timer(session_id, step_index):

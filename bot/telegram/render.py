@@ -169,9 +169,7 @@ class Renderer:
                 f"{hello} You have a session in progress today.",
                 start_session_keyboard("Continue session"),
             )
-        return Screen(
-            f"{hello} {escape(self.programme.frequency)}", start_session_keyboard()
-        )
+        return Screen(f"{hello} {escape(self.programme.frequency)}", start_session_keyboard())
 
     # The session
 
@@ -271,9 +269,7 @@ class Renderer:
             f"{escape(exercise.title)}. I'll tell you when the time is up."
         )
 
-    def timer_done(
-        self, session_id: int, index: int, step: Step, seconds: int
-    ) -> Screen:
+    def timer_done(self, session_id: int, index: int, step: Step, seconds: int) -> Screen:
         assert step.exercise is not None
         then = (
             "Switch to your right side when you're ready."
@@ -281,8 +277,7 @@ class Renderer:
             else "That's the hold done."
         )
         return Screen(
-            f"⏱ <b>{seconds} seconds are up!</b> {then} "
-            "Press <b>Done</b> to record it.",
+            f"⏱ <b>{seconds} seconds are up!</b> {then} Press <b>Done</b> to record it.",
             self.exercise_keyboard(session_id, index, step.exercise),
         )
 
@@ -303,9 +298,8 @@ class Renderer:
         done = summary.count(Outcome.DONE)
         extra = ""
         if summary.count(Outcome.TOO_PAINFUL) or (change is not None and change > 0):
-            extra = (
-                "\n\nSome of this was painful today. "
-                + " ".join(escape(line) for line in self.programme.pain_advice)
+            extra = "\n\nSome of this was painful today. " + " ".join(
+                escape(line) for line in self.programme.pain_advice
             )
         return (
             f"<b>Session complete.</b> {done} of {len(summary.lines)} done.\n\n"

@@ -91,7 +91,9 @@ async def test_unknown_command_sticker_and_photo_get_an_answer(
     assert await rows(engine, "SELECT * FROM sessions") == []
 
 
-async def test_empty_text_before_start_asks_for_start(bot: object, alex: Person, engine: AsyncEngine) -> None:
+async def test_empty_text_before_start_asks_for_start(
+    bot: object, alex: Person, engine: AsyncEngine
+) -> None:
     (reply,) = await alex.say("hello?")
     assert "/start" in reply.text
     assert await rows(engine, "SELECT * FROM users") == []
@@ -111,7 +113,9 @@ async def test_group_chat_is_refused_and_nothing_stored(
     assert await rows(engine, "SELECT * FROM users") == []
 
 
-async def test_unknown_time_zone_is_asked_again(bot: object, alex: Person, engine: AsyncEngine) -> None:
+async def test_unknown_time_zone_is_asked_again(
+    bot: object, alex: Person, engine: AsyncEngine
+) -> None:
     await alex.say("/start", expect=2)
     await alex.press_last("None of these")
     (reply,) = await alex.say("Atlantis")

@@ -175,3 +175,24 @@ async def test_help_and_learn(bot: object, alex: Person) -> None:
     for heading in ("What causes buttocks pain?", "How is it treated?", "How to prevent"):
         assert heading in reply.text
     assert "myofascial trigger points" in reply.text
+
+
+async def test_double_taps_during_set_up_change_nothing(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await alex.say("/start", expect=2)
+    question = alex.last.snapshot()
+    await alex.press(question, "None of these")
+    again = await alex.press(question, "None of these", expect=0)
+    assert again.answer == "Already answered."
+    zones = alex.last.snapshot()
+    await alex.press(zones, "Europe/London")
+    again = await alex.press(zones, "America/Chicago", expect=0)
+    assert again.answer == "Already saved."
+    reminders = alex.last.snapshot()
+    await alex.press(reminders, "Keep these")
+    again = await alex.press(reminders, "Keep these", expect=0)
+    assert again.answer == "Saved."
+    assert await rows(engine, "SELECT * FROM sessions") == []
+    (user,) = await rows(engine, "SELECT time_zone, onboarding FROM users")
+    assert user == {"time_zone": "Europe/London", "onboarding": "done"}

@@ -21,8 +21,8 @@ from tests.e2e.person import Person
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
+async def _wait_until(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
+    for _ in range(int(within / 0.05)):
         if check():
             return
         await asyncio.sleep(0.05)
@@ -98,7 +98,9 @@ async def test_sigkill_mid_session_loses_nothing(
 
     engine: AsyncEngine = create_async_engine(database_url)
     try:
-        results = await rows(engine, "SELECT step, side, outcome FROM exercise_results ORDER BY step")
+        results = await rows(
+            engine, "SELECT step, side, outcome FROM exercise_results ORDER BY step"
+        )
         assert results == [
             {"step": 1, "side": None, "outcome": "done"},
             {"step": 2, "side": "left", "outcome": "skipped"},

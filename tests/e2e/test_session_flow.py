@@ -13,7 +13,10 @@ from tests.e2e.person import Person
 
 
 async def test_full_session_is_guided_and_stored(
-    bot: object, engine: AsyncEngine, alex: Person, quick_programme: Programme,
+    bot: object,
+    engine: AsyncEngine,
+    alex: Person,
+    quick_programme: Programme,
     emulator: BotApiEmulator,
 ) -> None:
     await onboard(alex)

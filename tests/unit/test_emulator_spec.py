@@ -56,14 +56,19 @@ def test_long_html_is_measured_after_entities(spec: ApiSpec) -> None:
 
 def test_buttons_are_checked(spec: ApiSpec) -> None:
     long_data = _keyboard({"text": "x", "callback_data": "d" * 65})
-    assert any("65 bytes, allowed 1-64" in p for p in _send(spec, chat_id=5, text="a",
-                                                          reply_markup=long_data))
+    assert any(
+        "65 bytes, allowed 1-64" in p
+        for p in _send(spec, chat_id=5, text="a", reply_markup=long_data)
+    )
     two_actions = _keyboard({"text": "x", "callback_data": "a", "url": "https://e.org"})
-    assert any("exactly one action" in p for p in _send(spec, chat_id=5, text="a",
-                                                      reply_markup=two_actions))
+    assert any(
+        "exactly one action" in p
+        for p in _send(spec, chat_id=5, text="a", reply_markup=two_actions)
+    )
     no_text = _keyboard({"callback_data": "a"})
-    assert any("text is required" in p for p in _send(spec, chat_id=5, text="a",
-                                                    reply_markup=no_text))
+    assert any(
+        "text is required" in p for p in _send(spec, chat_id=5, text="a", reply_markup=no_text)
+    )
 
 
 def test_html_to_text() -> None:

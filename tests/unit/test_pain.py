@@ -36,7 +36,9 @@ def test_everything_else_is_a_named_problem(typed: str | None, problem: PainProb
     assert reading.problem is problem
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("4", True), ("11", True), ("5.5", True),
-                                                 ("hello", False), ("", False), ("4 today", False)])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("4", True), ("11", True), ("5.5", True), ("hello", False), ("", False), ("4 today", False)],
+)
 def test_what_counts_as_a_checkin_attempt(typed: str, expected: bool) -> None:
     assert looks_like_pain_answer(typed) is expected

@@ -11,7 +11,9 @@ from bot.programme import CONTENT_DIR, ContentError, Programme, load_programme, 
 
 HANDOUT = (
     Path(__file__).resolve().parents[2].parent
-    / "shared" / "handout" / "buttocks-pain-relief-exercises.txt"
+    / "shared"
+    / "handout"
+    / "buttocks-pain-relief-exercises.txt"
 )
 
 
@@ -73,7 +75,6 @@ def test_safety_advice_names_its_source() -> None:
     assert "NHS" in safety.red_flags.source
 
 
-
 def test_safety_advice_must_be_marked_as_ours(tmp_path: Path) -> None:
     text = (CONTENT_DIR / "safety.toml").read_text()
     path = tmp_path / "safety.toml"
@@ -94,26 +95,50 @@ GOOD = (CONTENT_DIR / "programme.toml").read_text()
 @pytest.mark.parametrize(
     ("change", "entry", "problem"),
     [
-        (lambda t: t.replace('objective = "strengthen gluteus maximus and hamstrings"\n', ""),
-         "exercise 2 ('prone_hip_extension')", "'objective' is missing"),
-        (lambda t: t.replace('sides = "none"', 'sides = "some"'),
-         "exercise 1 ('glute_hip_bridge')", "'sides' must be"),
-        (lambda t: t.replace("hold_seconds = 30", "hold_seconds = -5", 1),
-         "exercise 5 ('figure_4_stretch')", "'hold_seconds' must be a whole number"),
-        (lambda t: t.replace('key = "clamshells"', 'key = "glute_hip_bridge"'),
-         "exercise 'glute_hip_bridge'", "used twice"),
-        (lambda t: t.replace('video_url = ""', 'video_url = "javascript:x"', 1),
-         "exercise 1 ('glute_hip_bridge')", "'video_url'"),
+        (
+            lambda t: t.replace('objective = "strengthen gluteus maximus and hamstrings"\n', ""),
+            "exercise 2 ('prone_hip_extension')",
+            "'objective' is missing",
+        ),
+        (
+            lambda t: t.replace('sides = "none"', 'sides = "some"'),
+            "exercise 1 ('glute_hip_bridge')",
+            "'sides' must be",
+        ),
+        (
+            lambda t: t.replace("hold_seconds = 30", "hold_seconds = -5", 1),
+            "exercise 5 ('figure_4_stretch')",
+            "'hold_seconds' must be a whole number",
+        ),
+        (
+            lambda t: t.replace('key = "clamshells"', 'key = "glute_hip_bridge"'),
+            "exercise 'glute_hip_bridge'",
+            "used twice",
+        ),
+        (
+            lambda t: t.replace('video_url = ""', 'video_url = "javascript:x"', 1),
+            "exercise 1 ('glute_hip_bridge')",
+            "'video_url'",
+        ),
         (lambda t: t.replace("[[education]]", "[[lessons]]"), "top level", "[[education]]"),
         (lambda t: t + "\nbroken = = 1\n", "file", "not valid TOML"),
-        (lambda t: t.replace('frequency = "Do', 'frequency = 3 # "Do'),
-         "top level", "'frequency' must be text"),
-        (lambda t: t.replace('title = "Clamshells"', 'title = ""'),
-         "exercise 4 ('clamshells')", "'title' is empty"),
+        (
+            lambda t: t.replace('frequency = "Do', 'frequency = 3 # "Do'),
+            "top level",
+            "'frequency' must be text",
+        ),
+        (
+            lambda t: t.replace('title = "Clamshells"', 'title = ""'),
+            "exercise 4 ('clamshells')",
+            "'title' is empty",
+        ),
     ],
 )
 def test_a_broken_file_names_file_entry_and_problem(
-    tmp_path: Path, change, entry: str, problem: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    change,
+    entry: str,
+    problem: str,  # type: ignore[no-untyped-def]
 ) -> None:
     path = _write(tmp_path, change(GOOD))
     with pytest.raises(ContentError) as caught:

@@ -58,8 +58,10 @@ def test_local_date_crosses_the_date_line() -> None:
     assert local_date(moment, "Pacific/Pago_Pago") == "2026-03-01"  # UTC-11
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("07:30", time(7, 30)), ("7:05", time(7, 5)),
-                                                 ("19.00", time(19)), ("23:59", time(23, 59))])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("07:30", time(7, 30)), ("7:05", time(7, 5)), ("19.00", time(19)), ("23:59", time(23, 59))],
+)
 def test_clock_time(typed: str, expected: time) -> None:
     assert parse_clock_time(typed) == expected
 

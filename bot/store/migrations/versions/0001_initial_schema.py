@@ -7,11 +7,7 @@ Revises:
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
-
-import bot.store.models
 from alembic import op
-
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,17 +22,15 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("telegram_user_id", sa.BigInteger(), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
-        sa.Column("first_name", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
-        sa.Column("time_zone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("morning_reminder", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
-        sa.Column("evening_reminder", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
-        sa.Column("onboarding", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("awaiting_text", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("red_flags", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column(
-            "red_flags_answered_at", bot.store.models.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_name", sa.String(length=256), nullable=False),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.Column("morning_reminder", sa.String(length=5), nullable=False),
+        sa.Column("evening_reminder", sa.String(length=5), nullable=False),
+        sa.Column("onboarding", sa.String(length=16), nullable=False),
+        sa.Column("awaiting_text", sa.String(length=16), nullable=False),
+        sa.Column("red_flags", sa.String(length=16), nullable=False),
+        sa.Column("red_flags_answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("telegram_user_id"),
     )
@@ -46,7 +40,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.BigInteger(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
-        sa.Column("recorded_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("user_id", "message_id", name="uq_checkin_message"),
@@ -58,16 +52,16 @@ def upgrade() -> None:
         "sessions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("local_date", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("local_date", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("step", sa.Integer(), nullable=False),
         sa.Column("paused_for_pain", sa.Boolean(), nullable=False),
         sa.Column("pain_before", sa.Integer(), nullable=True),
         sa.Column("pain_after", sa.Integer(), nullable=True),
-        sa.Column("started_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("timer_step", sa.Integer(), nullable=True),
-        sa.Column("timer_ends_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("timer_ends_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -80,10 +74,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
         sa.Column("step", sa.Integer(), nullable=False),
-        sa.Column("exercise_key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("side", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
-        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("recorded_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("exercise_key", sa.String(length=32), nullable=False),
+        sa.Column("side", sa.String(length=8), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["sessions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("session_id", "step", name="uq_result_session_step"),
