@@ -9,7 +9,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.coach.session import Outcome, RatePain, Report, SessionState, advance, session_steps
+from bot.coach.session import (
+    Advance,
+    Outcome,
+    RatePain,
+    Report,
+    SessionState,
+    advance,
+    session_steps,
+)
 from bot.programme import Programme
 from bot.store.engine import create_engine, migrate
 from bot.store.models import User
