@@ -41,4 +41,5 @@ def configure_logging(level: str, token: str, stream: object = None) -> logging.
     # catch it, but one line per poll is noise an operator does not need.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     return handler

@@ -56,12 +56,18 @@ async def process_bot(
     for process in started:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
+            # Wait without blocking the loop: the emulator must answer the bot's last calls.
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+                await _wait_until(lambda p=process: p.poll() is not None, "a clean stop", 15)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    for process in started[1:]:
+        assert process.returncode == 0, "the bot did not stop cleanly on SIGINT"
     logs = "".join(p.read_text() for p in sorted(tmp_path.glob("bot-*.log")))
     assert TOKEN not in logs
+    assert "Traceback" not in logs
 
 
 async def test_sigkill_mid_session_loses_nothing(
@@ -83,7 +89,7 @@ async def test_sigkill_mid_session_loses_nothing(
     query = await emulator.press(alex.user_id, alex.last, "⏭ Skip")
     await _wait_until(lambda: emulator.held_requests == 1, "the next exercise to be sent")
     first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    await _wait_until(lambda: first.poll() is not None, "the kill")
     emulator.release_held()
     # Telegram gives up on a tap nobody answered; so does the emulator.
     emulator.callback_answers[query] = {"expired": True}
