@@ -69,17 +69,17 @@ class Coach:
 
     # Sending
 
-    async def _send(self, context: Context, chat_id: int, screen: Screen) -> Message:
-        return await context.bot.send_message(
-            chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-        )
-
     async def _reply(
         self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
-    ) -> None:
-        message = update.effective_message
-        assert message is not None
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    ) -> Message:
+        """Send to the chat the update came from (a new message, not a quoted reply)."""
+        assert update.effective_chat is not None
+        return await update.get_bot().send_message(
+            update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+
+    async def _show(self, update: Update, screen: Screen) -> Message:
+        return await self._reply(update, screen.text, screen.keyboard)
 
     async def _close_buttons(self, query: CallbackQuery, text: str) -> None:
         """Replace an answered message's text and drop its buttons, so it can't be pressed again.
@@ -130,23 +130,18 @@ class Coach:
         if user is None:
             user = await self._new_user(update)
             await self._reply(update, self.render.welcome(user.first_name).text)
-            await self._reply(update, *self._red_flags())
+            await self._show(update, self.render.red_flags_question())
             return
         if user.onboarding != "done":
             await self._continue_onboarding(update, user)
             return
         today = await self._session_today(user)
-        screen = self.render.welcome_back(user.first_name, today is not None)
-        await self._reply(update, screen.text, screen.keyboard)
-
-    def _red_flags(self) -> tuple[str, InlineKeyboardMarkup | None]:
-        screen = self.render.red_flags_question()
-        return screen.text, screen.keyboard
+        await self._show(update, self.render.welcome_back(user.first_name, today is not None))
 
     async def _continue_onboarding(self, update: Update, user: User) -> None:
         """Ask again whatever set-up question the person has not answered yet."""
         if user.onboarding == "red_flags":
-            await self._reply(update, *self._red_flags())
+            await self._show(update, self.render.red_flags_question())
         elif user.onboarding == "time_zone":
             await self._ask_time_zone(update, user)
         else:
@@ -157,16 +152,17 @@ class Coach:
         await self.store.update_user(
             user.id, onboarding=onboarding_if(user, "time_zone"), awaiting_text="time_zone"
         )
-        screen = self.render.time_zone_question(self.settings.default_timezone)
-        await self._reply(update, screen.text, screen.keyboard)
+        await self._show(update, self.render.time_zone_question(self.settings.default_timezone))
 
     async def _ask_reminders(self, update: Update, user: User) -> None:
         times = (
             time.fromisoformat(user.morning_reminder),
             time.fromisoformat(user.evening_reminder),
         )
-        screen = self.render.reminders_question(describe_zone(user.time_zone, self.clock()), times)
-        await self._reply(update, screen.text, screen.keyboard)
+        await self._show(
+            update,
+            self.render.reminders_question(describe_zone(user.time_zone, self.clock()), times),
+        )
 
     async def red_flags_answer(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -190,8 +186,7 @@ class Coach:
         answer = "Yes, I have one of these" if reported else "None of these"
         await self._close_buttons(query, f"Safety check: <b>{answer}</b>")
         if reported:
-            screen = self.render.seek_care()
-            await self._reply(update, screen.text)
+            await self._show(update, self.render.seek_care())
             return
         if user.onboarding == "red_flags":
             await self._ask_time_zone(update, user)
@@ -259,8 +254,9 @@ class Coach:
         if was_done:
             await self._reply(update, "Saved.")
             return
-        screen = self.render.all_set((user.morning_reminder, user.evening_reminder))
-        await self._reply(update, screen.text, screen.keyboard)
+        await self._show(
+            update, self.render.all_set((user.morning_reminder, user.evening_reminder))
+        )
 
     # Typed text
 
@@ -342,8 +338,7 @@ class Coach:
         if not await self.store.add_checkin(user.id, message.message_id, reading.score, now):
             return  # this very message was recorded before a restart; it was answered then
         local = now.astimezone(ZoneInfo(user.time_zone))
-        screen = self.render.checkin_recorded(reading.score, f"{local:%H:%M}")
-        await self._reply(update, screen.text, screen.keyboard)
+        await self._show(update, self.render.checkin_recorded(reading.score, f"{local:%H:%M}"))
 
     # The session
 
@@ -368,7 +363,7 @@ class Coach:
         assert user.id is not None
         if user.red_flags != "none":
             # Never start exercises while a red flag is reported or not yet asked about.
-            await self._reply(update, *self._red_flags())
+            await self._show(update, self.render.red_flags_question())
             return
         if user.awaiting_text:
             await self.store.update_user(user.id, awaiting_text="")
@@ -392,7 +387,7 @@ class Coach:
             screen = self.render.step(
                 session.id, session.step, self.steps[session.step], resumed=resumed
             )
-        await self._send(context, update.effective_chat.id, screen)
+        await self._show(update, screen)
 
     async def cancel(self, update: Update, context: Context) -> None:
         user = await self._user(update)
@@ -485,11 +480,10 @@ class Coach:
                 outcome = event.outcome if isinstance(event, core.Report) else None
                 pain = event.score if isinstance(event, core.RatePain) else None
                 await self._close_buttons(query, self.render.answered(step, outcome, pain))
-        chat_id = update.effective_chat.id
         if change.finished:
             outcomes = await self.store.outcomes(session.id)
             summary = core.summarise(self.steps, outcomes, session.pain_before, change.pain_after)
-            await self._send(context, chat_id, Screen(self.render.summary(summary)))
+            await self._reply(update, self.render.summary(summary))
             return
         session.step = change.state.step
         session.paused_for_pain = change.state.paused_for_pain
