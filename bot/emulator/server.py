@@ -73,6 +73,7 @@ class BotApiEmulator:
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self.callback_answers: dict[str, dict[str, Any] | None] = {}
         self.faults: dict[str, list[Fault]] = {}
+        self.delays: dict[str, list[float]] = {}
         self.blocked_chats: set[int] = set()
         self.bot_profile: dict[str, Any] = {}
         self._chats: dict[int, dict[str, Any]] = {}
@@ -154,6 +155,10 @@ class BotApiEmulator:
             if fault.count <= 0:
                 faults.pop(0)
             return _error(fault.status, fault.description, fault.retry_after)
+        delays = self.delays.get(method)
+        if delays:
+            # Slower than the bot waits: it times out, though the request is carried out.
+            await asyncio.sleep(delays.pop(0))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.violations.append(f"{method}: valid, but this emulator does not implement it")

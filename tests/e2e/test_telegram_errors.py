@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Iterator
@@ -74,3 +75,22 @@ async def test_token_never_reaches_the_log(
     assert "/bot<token>/sendMessage" in output  # the URLs were logged, redacted
     assert "Traceback" in output
     assert TOKEN not in output
+
+
+async def test_a_timed_out_reply_gets_an_apology_and_loses_no_answer(
+    bot: object, emulator: BotApiEmulator, alex: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    await onboard(alex)
+    await alex.press_last("Start session")
+    # Slower than PTB's 5 s read timeout: the bot gives up on the next question.
+    emulator.delays["sendMessage"] = [6.0]
+    await emulator.press(alex.user_id, alex.last, "4")
+    for _ in range(300):
+        if any("something went wrong" in m.text for m in alex.messages):
+            break
+        await asyncio.sleep(0.05)
+    assert "Timed out" in caplog.text
+    assert "something went wrong on my side" in alex.last.text
+    # The rating was stored before the send, and /session shows where things stand.
+    (shown,) = await alex.say("/session")
+    assert "Exercise 1 of 6" in shown.text
