@@ -36,6 +36,19 @@ class Fault:
     count: int = 1
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+    def png_size(self) -> tuple[int, int]:
+        """Width and height from a PNG header (0, 0 for anything else)."""
+        if self.data[:8] == b"\x89PNG\r\n\x1a\n" and len(self.data) >= 24:
+            return int.from_bytes(self.data[16:20], "big"), int.from_bytes(self.data[20:24], "big")
+        return 0, 0
+
+
 @dataclass
 class SentMessage:
     """A message in a chat, as the user's phone would show it."""
@@ -91,6 +104,10 @@ class BotApiEmulator:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.on_request: Callable[[str, dict[str, Any]], None] | None = None
+        # For a live view of the chat (the demo): a bot message sent or edited, a tap answered.
+        self.on_message: Callable[[SentMessage, bool], None] | None = None
+        self.on_answer: Callable[[dict[str, Any]], None] | None = None
+        self.files: dict[tuple[int, int], UploadedFile] = {}
         # Methods whose requests are carried out but not answered until `release_held`:
         # the moment a crash is worst, when Telegram has acted and the bot doesn't know.
         self.hold: set[str] = set()
@@ -230,6 +247,7 @@ class BotApiEmulator:
             reply_markup=params.get("reply_markup"),
         )
         self.messages[(chat_id, message.message_id)] = message
+        self._notify(message, edited=False)
         return self._message_object(message)
 
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +259,7 @@ class BotApiEmulator:
             raise _ApiError(400, "Bad Request: message is not modified")
         message.text, message.html, message.reply_markup = text, html, markup
         message.edits += 1
+        self._notify(message, edited=True)
         return self._message_object(message)
 
     def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -250,6 +269,7 @@ class BotApiEmulator:
             raise _ApiError(400, "Bad Request: message is not modified")
         message.reply_markup = markup
         message.edits += 1
+        self._notify(message, edited=True)
         return self._message_object(message)
 
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
@@ -260,6 +280,8 @@ class BotApiEmulator:
             self.violations.append(f"answerCallbackQuery: query {query_id} answered twice")
             raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
         self.callback_answers[query_id] = params
+        if self.on_answer is not None:
+            self.on_answer(params)
         return True
 
     def _chat_id(self, raw: Any) -> int:
@@ -290,17 +312,63 @@ class BotApiEmulator:
             "message_id": message.message_id,
             "date": int(time.time()),
             "chat": chat,
-            "text": message.text,
             **message.extra,
         }
         if message.from_bot:
             result["from"] = BOT_USER
-            result.pop("entities", None)
+            media = "photo" in message.extra or "document" in message.extra
+            if not media:
+                result["text"] = message.text
+            elif message.text:
+                result["caption"] = message.text
         else:
             result["from"] = self._users.get(message.chat_id, chat)
         if message.reply_markup:
             result["reply_markup"] = message.reply_markup
         return result
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        upload = params["photo"]
+        if not isinstance(upload, UploadedFile):
+            raise _ApiError(400, "Bad Request: the emulator accepts uploaded photos only")
+        width, height = upload.png_size()
+        number = len(self.files) + 1
+        photo = [{"file_id": f"photo-{number}", "file_unique_id": f"p{number}",
+                  "width": width, "height": height, "file_size": len(upload.data)}]  # fmt: skip
+        return self._send_media(params, upload, {"photo": photo})
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        upload = params["document"]
+        if not isinstance(upload, UploadedFile):
+            raise _ApiError(400, "Bad Request: the emulator accepts uploaded documents only")
+        number = len(self.files) + 1
+        document = {"file_id": f"doc-{number}", "file_unique_id": f"d{number}",
+                    "file_name": upload.filename, "mime_type": upload.content_type,
+                    "file_size": len(upload.data)}  # fmt: skip
+        return self._send_media(params, upload, {"document": document})
+
+    def _send_media(
+        self, params: dict[str, Any], upload: UploadedFile, media: dict[str, Any]
+    ) -> dict[str, Any]:
+        chat_id = self._chat_id(params["chat_id"])
+        html = params.get("caption", "")
+        text = html_to_text(html)[0] if params.get("parse_mode") == "HTML" else html
+        message = SentMessage(
+            message_id=next(self._message_ids), chat_id=chat_id, from_bot=True, text=text,
+            html=html, reply_markup=params.get("reply_markup"), extra=media,
+        )  # fmt: skip
+        self.messages[(chat_id, message.message_id)] = message
+        self.files[(chat_id, message.message_id)] = upload
+        self._notify(message, edited=False)
+        return self._message_object(message)
+
+    def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        self._chat_id(params["chat_id"])
+        return True
+
+    def _notify(self, message: SentMessage, *, edited: bool) -> None:
+        if self.on_message is not None:
+            self.on_message(message, edited)
 
     # Simulated people
 
@@ -427,4 +495,10 @@ async def _parameters(request: web.Request) -> dict[str, Any]:
         body = await request.json()
         return dict(body) if isinstance(body, dict) else {}
     form = await request.post()
-    return {name: value for name, value in form.items() if isinstance(value, str)}
+    values: dict[str, Any] = {}
+    for name, value in form.items():
+        if isinstance(value, str):
+            values[name] = value
+        elif isinstance(value, web.FileField):
+            values[name] = UploadedFile(value.filename, value.content_type, value.file.read())
+    return values

@@ -1,4 +1,11 @@
-"""Check Bot API requests against the official spec (api.json, Bot API 10.1).
+"""Check Bot API requests against the official spec (Bot API 10.1).
+
+The facts the checks need (methods, types, field names and types, which are required,
+and the limits stated in the field descriptions) are kept in `botapi.json` beside this
+file, derived from the official machine-readable spec `api.json` by `compact()`:
+`python -m bot.emulator refresh-spec [path/to/api.json]` rewrites it, and a
+test checks that it still matches. So the emulator (and the demo) work without the
+spec at hand.
 
 What is checked, for every method and every nested object: field names exist, required
 fields are present, values have one of the allowed types, and the limits that the spec
@@ -18,11 +25,12 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-# The spec lives in ../shared beside the checkout; TELEGRAM_API_SPEC names another copy.
+# The official spec lives in ../shared beside the checkout; TELEGRAM_API_SPEC names another.
 SPEC_PATH = Path(
     os.environ.get("TELEGRAM_API_SPEC")
     or Path(__file__).resolve().parents[2].parent / "shared" / "telegram-bot-api" / "api.json"
 )
+BUNDLED_PATH = Path(__file__).resolve().parent / "botapi.json"
 
 _LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)( after entit(?:y|ies) parsing)?")
 # Tags Telegram accepts with parse_mode HTML (Bot API, "HTML style").
@@ -71,29 +79,58 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
     return "".join(visible), problems
 
 
+Limit = tuple[int, int, str, bool]  # low, high, "characters" or "bytes", after entities
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
     types: tuple[str, ...]
     required: bool
-    description: str
+    limit: Limit | None
+
+
+def _limit(description: str) -> Limit | None:
+    match = _LIMIT.search(description)
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), match.group(3), bool(match.group(4))
+
+
+def compact(api: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts of api.json that the checks use, without its prose."""
+
+    def fields(entry: Mapping[str, Any]) -> list[list[Any]]:
+        return [
+            [f["name"], f["types"], bool(f.get("required")), _limit(f.get("description", ""))]
+            for f in entry.get("fields", [])
+        ]
+
+    return {
+        "version": api.get("version", "?"),
+        "methods": {name: fields(method) for name, method in sorted(api["methods"].items())},
+        "types": {
+            name: {"fields": fields(kind), "subtypes": kind.get("subtypes", [])}
+            for name, kind in sorted(api["types"].items())
+        },
+    }
 
 
 class ApiSpec:
-    def __init__(self, path: Path = SPEC_PATH) -> None:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        self.version: str = data.get("version", "?")
-        self.methods: dict[str, dict[str, Field]] = {}
-        self.method_names: dict[str, str] = {}
-        for name, method in data["methods"].items():
-            self.method_names[name.lower()] = name
-            self.methods[name] = {f["name"]: _field(f) for f in method.get("fields", [])}
-        self.types: dict[str, dict[str, Field]] = {}
-        self.subtypes: dict[str, list[str]] = {}
-        for name, kind in data["types"].items():
-            self.types[name] = {f["name"]: _field(f) for f in kind.get("fields", [])}
-            if kind.get("subtypes"):
-                self.subtypes[name] = kind["subtypes"]
+    def __init__(self, facts: Mapping[str, Any] | None = None) -> None:
+        if facts is None:
+            facts = json.loads(BUNDLED_PATH.read_text(encoding="utf-8"))
+        self.version: str = facts["version"]
+        self.methods = {name: _fields(entry) for name, entry in facts["methods"].items()}
+        self.method_names = {name.lower(): name for name in self.methods}
+        self.types = {name: _fields(kind["fields"]) for name, kind in facts["types"].items()}
+        self.subtypes: dict[str, list[str]] = {
+            name: kind["subtypes"] for name, kind in facts["types"].items() if kind["subtypes"]
+        }
+
+    @classmethod
+    def from_api_json(cls, path: Path = SPEC_PATH) -> ApiSpec:
+        return cls(compact(json.loads(path.read_text(encoding="utf-8"))))
 
     def method_name(self, requested: str) -> str | None:
         """Telegram method names are case-insensitive."""
@@ -172,7 +209,12 @@ class ApiSpec:
         if kind == "String":
             return [] if isinstance(value, str) else [f"{where}: expected String, got {value!r}"]
         if kind == "InputFile":
-            return []  # uploads arrive as multipart parts or attach:// references
+            # An upload arrives as a multipart part; a string here is a file_id or URL.
+            return (
+                []
+                if not isinstance(value, str | int | float | list | dict)
+                else [f"{where}: expected an uploaded file"]
+            )
         if kind in self.subtypes:
             options = [self._check_type(where, sub, value) for sub in self.subtypes[kind]]
             if any(not problems for problems in options):
@@ -209,12 +251,9 @@ class ApiSpec:
     def _check_limits(
         self, where: str, field: Field, value: str, siblings: Mapping[str, Any]
     ) -> list[str]:
-        limit = _LIMIT.search(field.description)
-        if not limit:
+        if field.limit is None:
             return []
-        low, high, unit, after_entities = (
-            int(limit.group(1)), int(limit.group(2)), limit.group(3), limit.group(4),
-        )  # fmt: skip
+        low, high, unit, after_entities = field.limit
         problems: list[str] = []
         text = value
         if after_entities:
@@ -233,10 +272,8 @@ def _parse_mode_field(name: str) -> str:
     return "parse_mode" if name in ("text", "caption") else f"{name}_parse_mode"
 
 
-def _field(raw: Mapping[str, Any]) -> Field:
-    return Field(
-        name=raw["name"],
-        types=tuple(raw["types"]),
-        required=bool(raw.get("required")),
-        description=raw.get("description", ""),
-    )
+def _fields(raw: list[list[Any]]) -> dict[str, Field]:
+    return {
+        name: Field(name, tuple(types), required, tuple(limit) if limit else None)
+        for name, types, required, limit in raw
+    }

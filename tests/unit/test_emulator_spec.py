@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.emulator.spec import ApiSpec, html_to_text
+from bot.emulator.spec import BUNDLED_PATH, SPEC_PATH, ApiSpec, compact, html_to_text
 
 
 def _send(spec: ApiSpec, **params: object) -> list[str]:
@@ -83,3 +83,15 @@ def test_other_methods_and_limits(spec: ApiSpec) -> None:
     assert problems and "allowed 0-200" in problems[0]
     assert spec.method_name("SENDMESSAGE") == "sendMessage"
     assert spec.method_name("sendMessages") is None
+
+
+def test_bundled_facts_match_the_official_spec() -> None:
+    if not SPEC_PATH.exists():
+        pytest.skip(f"the official spec is not at {SPEC_PATH}")
+    official = compact(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
+    bundled = json.loads(BUNDLED_PATH.read_text(encoding="utf-8"))
+    assert bundled == json.loads(json.dumps(official)), (
+        "botapi.json is stale: run python -m bot.emulator refresh-spec"
+    )
+    assert bundled["version"] == "Bot API 10.1"
+    assert ApiSpec.from_api_json(SPEC_PATH).methods == ApiSpec().methods
