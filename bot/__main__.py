@@ -1,4 +1,9 @@
-"""Command line: `python -m bot` runs the bot (long polling); `python -m bot migrate`."""
+"""Command line.
+
+python -m bot            run the bot (long polling); needs TELEGRAM_BOT_TOKEN
+python -m bot migrate    bring the database schema up to date
+python -m bot demo       try the bot in this terminal, no token needed (--fresh: start over)
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,13 @@ from bot.config import SettingsError, load_settings
 from bot.logs import configure_logging
 from bot.programme import ContentError, load_programme, load_safety
 
-USAGE = "usage: python -m bot [run|migrate]"
+USAGE = "usage: python -m bot [run | migrate | demo [--fresh]]"
 
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
+    if command == "demo" and set(argv[1:]) <= {"--fresh"}:
+        return _demo(fresh="--fresh" in argv)
     if command not in ("run", "migrate") or len(argv) > 1:
         print(USAGE, file=sys.stderr)
         return 2
@@ -52,6 +59,18 @@ def main(argv: list[str]) -> int:
     # Updates sent while the bot was down are kept and answered: nothing a person sent is lost.
     application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return 0
+
+
+def _demo(*, fresh: bool) -> int:
+    # No .env here: the demo must not pick up a real token or database by accident.
+    from bot.demo import DemoOptions
+    from bot.demo import main as demo_main
+
+    try:
+        return asyncio.run(demo_main(DemoOptions(fresh=fresh)))
+    except KeyboardInterrupt:
+        print("\nBye. Run `python -m bot demo` again to continue.")
+        return 0
 
 
 if __name__ == "__main__":

@@ -231,6 +231,8 @@ class BotApiEmulator:
                     break
         handed = self._updates[:limit]
         if handed:
+            # Handing out updates is activity: `settle` waits for the bot's answer to them.
+            self._last_request_at = time.monotonic()
             self._handed_out_below = max(self._handed_out_below, handed[-1]["update_id"] + 1)
         return handed
 

@@ -1,0 +1,202 @@
+"""`python -m bot demo`: the real bot in a terminal chat, with no token and no network.
+
+The same Application, handlers and store as in production; only the Bot API base URL
+points at the local emulator on 127.0.0.1, and the person is whoever types here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import html
+import os
+import re
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.app import build_application, running
+from bot.coach.timezones import is_valid_zone
+from bot.config import load_settings
+from bot.emulator import BotApiEmulator, SentMessage
+from bot.logs import configure_logging
+
+DEMO_TOKEN = "1:DEMO"
+DEMO_USER_ID = 424242
+DEMO_DATABASE = Path("data") / "demo.db"
+DEMO_FILES = Path("data") / "demo-files"
+
+HELP = """\
+This is the coach bot, running on your machine against a stand-in for Telegram.
+Type messages and commands as you would in Telegram (start with /start).
+Buttons under a message are numbered: type #1, #2, ... to press one.
+/quit or Ctrl-C ends the demo; run it again to continue where you were.
+"""
+
+
+def machine_zone() -> str:
+    """This machine's IANA time zone, or UTC if it cannot be told."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(os.readlink("/etc/localtime").split("zoneinfo/", 1)[-1])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if name and "/" in name and is_valid_zone(name):
+            return name
+    return "UTC"
+
+
+class Terminal:
+    """Shows the chat as text: bold and italic marked when the output is a terminal."""
+
+    def __init__(self, out: TextIO, save_file: Callable[[SentMessage], str | None]) -> None:
+        self.out = out
+        self.save_file = save_file
+        self.ansi = out.isatty()
+        self.buttons: list[tuple[SentMessage, str]] = []
+
+    def write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def render_html(self, markup: str) -> str:
+        bold, italic, reset = ("\033[1m", "\033[3m", "\033[0m") if self.ansi else ("", "", "")
+        markup = re.sub(
+            r"</?(b|strong)>", lambda m: reset if m.group(0)[1] == "/" else bold, markup
+        )
+        markup = re.sub(r"</?(i|em)>", lambda m: reset if m.group(0)[1] == "/" else italic, markup)
+        markup = re.sub(r"<a href=\"([^\"]*)\">(.*?)</a>", r"\2 (\1)", markup)
+        return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+    def show(self, message: SentMessage, edited: bool) -> None:
+        body = self.render_html(message.html) if message.html else message.text
+        if edited:
+            self.write(f"\n  (earlier message changed to: {body.strip()})")
+        else:
+            self.write("\ncoach> " + body.replace("\n", "\n       "))
+        upload = None if edited else self.save_file(message)
+        if upload:
+            self.write(f"       [file saved: {upload}]")
+        links = [b for b in message.buttons() if "url" in b]
+        for link in links:
+            self.write(f"       [link: {link['text']} -> {link['url']}]")
+        pressable = [b["text"] for b in message.buttons() if "callback_data" in b]
+        if pressable:
+            self.buttons = [(message, label) for label in pressable]
+            labels = "  ".join(f"#{i} [{label}]" for i, label in enumerate(pressable, 1))
+            self.write(f"       {labels}")
+        elif edited and self.buttons and self.buttons[0][0].message_id == message.message_id:
+            self.buttons = []
+
+    def toast(self, params: dict[str, Any]) -> None:
+        if params.get("text"):
+            self.write(f"  ({params['text']})")
+
+
+def save_upload(emulator: BotApiEmulator, folder: Path, message: SentMessage) -> str | None:
+    """Write a photo or document the bot sent to `folder`; its path, or None if none."""
+    upload = emulator.files.get((message.chat_id, message.message_id))
+    if upload is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{message.message_id}-{Path(upload.filename).name}"
+    path.write_bytes(upload.data)
+    return str(path.resolve())
+
+
+@dataclass
+class DemoOptions:
+    fresh: bool = False
+    database: Path = DEMO_DATABASE
+    files_dir: Path = DEMO_FILES
+
+
+async def run_demo(
+    read_line: Callable[[], Awaitable[str | None]],
+    out: TextIO,
+    options: DemoOptions,
+) -> int:
+    emulator = BotApiEmulator(DEMO_TOKEN)
+    await emulator.start()
+    name = os.environ.get("USER", "").capitalize() or "Friend"
+    emulator.add_private_chat(DEMO_USER_ID, name)
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{options.database}",
+            "DEFAULT_TIMEZONE": machine_zone(),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    configure_logging(settings.log_level, settings.telegram_bot_token)
+    terminal = Terminal(out, functools.partial(save_upload, emulator, options.files_dir))
+    emulator.on_message = terminal.show
+    emulator.on_answer = terminal.toast
+    application = build_application(settings)
+    terminal.write(HELP)
+    terminal.write(f"(history is kept in {options.database.resolve()}; --fresh starts over)")
+    try:
+        async with running(application):
+            while True:
+                line = await read_line()
+                if line is None or line.strip() == "/quit":
+                    break
+                await _handle_line(line.strip(), emulator, terminal)
+            await emulator.release_polls()
+    finally:
+        await emulator.stop()
+    terminal.write("\nBye. Run `python -m bot demo` again to continue.")
+    if emulator.violations:
+        terminal.write(f"warning: requests Telegram would reject: {emulator.violations}")
+        return 1
+    return 0
+
+
+async def _handle_line(line: str, emulator: BotApiEmulator, terminal: Terminal) -> None:
+    if not line:
+        return
+    button = re.fullmatch(r"#(\d+)", line)
+    if button:
+        index = int(button.group(1)) - 1
+        if not 0 <= index < len(terminal.buttons):
+            terminal.write(f"  (there is no button #{index + 1} under the last message)")
+            return
+        message, label = terminal.buttons[index]
+        await emulator.press(DEMO_USER_ID, message, label)
+    else:
+        await emulator.send_text(DEMO_USER_ID, line)
+    # Let the bot answer before the next line is read, so a pasted or piped script of
+    # lines plays out in order, as if typed after each reply.
+    await emulator.settle(quiet=0.2)
+
+
+def stdin_lines() -> Callable[[], Awaitable[str | None]]:
+    """Read standard input on a thread, so the bot keeps running while the person types."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="demo-stdin", daemon=True).start()
+    return queue.get
+
+
+def forget_history(options: DemoOptions) -> None:
+    """--fresh: remove the demo's database (never the real bot's, which lives elsewhere)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{options.database}{suffix}").unlink(missing_ok=True)
+
+
+async def main(options: DemoOptions) -> int:
+    if options.fresh:
+        forget_history(options)
+    return await run_demo(stdin_lines(), sys.stdout, options)
