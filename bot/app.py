@@ -9,10 +9,10 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -22,9 +22,12 @@ from bot.coach.timezones import utc_now
 from bot.config import Settings
 from bot.programme import Programme, Safety, load_programme, load_safety
 from bot.store.engine import create_engine, migrate
-from bot.store.queries import Store
+from bot.store.queries import ReminderStore, Store
 from bot.telegram import callbacks
 from bot.telegram.handlers import Clock, Coach
+from bot.telegram.ratelimit import PriorityRateLimiter
+from bot.telegram.reminders import ReminderService
+from bot.telegram.render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +42,24 @@ def build_application(
     safety = safety or load_safety()
     engine = create_engine(settings.database_url)
     store = Store(engine)
-    coach = Coach(store, programme, safety, settings, clock)
+    render = Renderer(programme, safety)
+    reminders = ReminderService(ReminderStore(store), render, clock)
+    coach = Coach(store, programme, safety, settings, clock, reminders)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await migrate(engine)
         await coach.set_bot_profile(application.bot)
         assert application.job_queue is not None, "install the job-queue extra"
         await coach.resume_timers(application.job_queue)
+        reminders.start(application.job_queue)
         log.info(
             "ready: %d exercises, database %s",
             len(programme.exercises),
             engine.url.render_as_string(hide_password=True),
         )
+
+    async def post_stop(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await reminders.stop()
 
     async def post_shutdown(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await engine.dispose()
@@ -60,13 +69,16 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        # Waits out a 429's retry_after and tries again, and paces sends under the limits.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Paces every message under Telegram's limit, replies before reminders, and waits
+        # out a 429's retry_after before trying again.
+        .rate_limiter(PriorityRateLimiter(rate=settings.telegram_rate_limit))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data["store"] = store
+    application.bot_data["reminders"] = reminders
     register_handlers(application, coach)
     return application
 
@@ -84,6 +96,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], co
         "cancel": coach.cancel,
         "help": coach.help,
         "learn": coach.learn,
+        "reminders": coach.reminders_command,
+        "pause": coach.pause,
+        "resume": coach.resume,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private & new_message))
@@ -101,6 +116,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], co
     application.add_handler(CallbackQueryHandler(coach.red_flags_answer, pattern=r"^rf:"))
     application.add_handler(CallbackQueryHandler(coach.time_zone_button, pattern=r"^tz:"))
     application.add_handler(CallbackQueryHandler(coach.reminders_button, pattern=r"^rt:"))
+    application.add_handler(CallbackQueryHandler(coach.reminder_button, pattern=r"^rm:"))
+    application.add_handler(CallbackQueryHandler(coach.reminder_settings_button, pattern=r"^rs:"))
+    application.add_handler(ChatMemberHandler(coach.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(coach.stale_button))
     application.add_error_handler(coach.on_error)
 

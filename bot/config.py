@@ -25,6 +25,8 @@ class Settings:
     default_timezone: str = "Europe/Berlin"
     reminder_times: tuple[time, time] = (time(8, 0), time(18, 0))
     log_level: str = "INFO"
+    # Messages a second for the whole bot; Telegram allows about 30.
+    telegram_rate_limit: float = 29.0
 
     @property
     def telegram_file_base_url(self) -> str:
@@ -66,6 +68,15 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             f"TELEGRAM_API_BASE_URL must be an http(s) URL like {DEFAULT_API_BASE_URL}, "
             f"not {base_url!r}"
         )
+    raw_rate = env.get("TELEGRAM_RATE_LIMIT", "").strip() or "29"
+    try:
+        rate = float(raw_rate)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= 1000:
+        raise SettingsError(
+            f"TELEGRAM_RATE_LIMIT must be messages per second between 0 and 1000, not {raw_rate!r}"
+        )
     return Settings(
         telegram_bot_token=token,
         telegram_api_base_url=base_url.rstrip("/"),
@@ -73,4 +84,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         default_timezone=zone,
         reminder_times=_reminder_times(env.get("REMINDER_TIMES", "").strip() or "08:00,18:00"),
         log_level=level,
+        telegram_rate_limit=rate,
     )

@@ -18,6 +18,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while one writer commits; a crash never leaves a torn write.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL loses no committed data when the process is killed (only, at worst,
+    # the last commits on a power cut) and spares an fsync per commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -55,6 +55,17 @@ class User(SQLModel, table=True):
     red_flags: str = Field(default="", max_length=16)
     red_flags_answered_at: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc()
+    # False after Telegram said the person blocked the bot; a new message or an unblock
+    # makes them active again. Inactive people get no reminders.
+    active: bool = True
+    reminders_on: bool = True
+    # The next reminder (the scheduler sweeps this index); empty while reminders are off
+    # or set-up is not finished.
+    next_reminder_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    next_reminder_slot: str | None = Field(default=None, max_length=8)
+    next_reminder_date: str | None = Field(default=None, max_length=10)
 
 
 class ExerciseSession(SQLModel, table=True):
@@ -115,3 +126,29 @@ class PainCheckin(SQLModel, table=True):
     message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     score: int
     recorded_at: datetime = _utc()
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """One reminder for one person: claimed by the sweep, then sent or skipped, once."""
+
+    __tablename__ = "reminder_deliveries"
+    # The claim: a reminder (person, slot, local date) can be claimed only once.
+    __table_args__ = (UniqueConstraint("user_id", "slot", "local_date", name="uq_reminder_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    slot: str = Field(max_length=8)
+    local_date: str = Field(max_length=10)
+    due_at: datetime = _utc()
+    # "pending" (claimed, to send), "sent", "snoozed" (to send again at due_at),
+    # "skipped" (see `reason`), "failed" (see `reason`).
+    status: str = Field(default="pending", max_length=16, index=True)
+    reason: str = Field(default="", max_length=32)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sent_at: datetime | None = _utc(nullable=True)
+    # When the person pressed one of its buttons (or started a session after it).
+    answered_at: datetime | None = _utc(nullable=True)

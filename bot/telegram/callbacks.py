@@ -65,3 +65,27 @@ def parse_session_press(data: str) -> SessionPress | None:
     if code.startswith("n") and code[1:].isdigit() and PAIN_MIN <= int(code[1:]) <= PAIN_MAX:
         return SessionPress(session_id, step, pain=int(code[1:]))
     return None
+
+
+# Buttons of a reminder: "rm:<delivery id>:<action>".
+ReminderAction = Literal["go", "snooze", "skip"]
+
+
+def reminder_button(delivery_id: int, action: ReminderAction) -> str:
+    return f"rm:{delivery_id}:{action}"
+
+
+def parse_reminder_press(data: str) -> tuple[int, ReminderAction] | None:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != "rm" or not parts[1].isdigit():
+        return None
+    actions: dict[str, ReminderAction] = {"go": "go", "snooze": "snooze", "skip": "skip"}
+    action = actions.get(parts[2])
+    return (int(parts[1]), action) if action else None
+
+
+# The /reminders screen.
+REMINDERS_MORNING = "rs:morning"
+REMINDERS_EVENING = "rs:evening"
+REMINDERS_OFF = "rs:off"
+REMINDERS_ON = "rs:on"

@@ -20,16 +20,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, ExtBot, JobQueue
 
 from bot.coach import session as core
 from bot.coach.pain import looks_like_pain_answer, parse_pain
+from bot.coach.reminders import SNOOZE
 from bot.coach.timezones import (
     describe_zone,
     find_time_zone,
     is_valid_zone,
     local_date,
+    parse_clock_time,
     parse_two_times,
 )
 from bot.config import Settings
@@ -37,6 +39,7 @@ from bot.programme import Programme, Safety
 from bot.store.models import ExerciseSession, User
 from bot.store.queries import Store
 from bot.telegram import callbacks
+from bot.telegram.reminders import ReminderService
 from bot.telegram.render import COMMANDS, Renderer, Screen
 
 log = logging.getLogger(__name__)
@@ -59,7 +62,9 @@ class Coach:
         safety: Safety,
         settings: Settings,
         clock: Clock,
+        reminders: ReminderService,
     ) -> None:
+        self.reminders = reminders
         self.store = store
         self.programme = programme
         self.settings = settings
@@ -96,7 +101,13 @@ class Coach:
 
     async def _user(self, update: Update) -> User | None:
         assert update.effective_user is not None
-        return await self.store.user(update.effective_user.id)
+        user = await self.store.user(update.effective_user.id)
+        if user is not None and not user.active and user.id is not None:
+            # They wrote to us, so they can be reached again: reminders resume.
+            if await self.reminders.reminders.set_active(user.id, True):
+                log.info("user %d is reachable again", user.id)
+            user.active = True
+        return user
 
     async def _new_user(self, update: Update) -> User:
         assert update.effective_user is not None and update.effective_chat is not None
@@ -221,6 +232,10 @@ class Coach:
             user.id, time_zone=zone, awaiting_text="", onboarding=onboarding_if(user, "reminders")
         )
         user.time_zone = zone
+        if user.onboarding == "done":
+            await self.reminders.reschedule(user)
+            await self._show_reminder_settings(update, user, note=f"Time zone set: {zone}.")
+            return
         await self._ask_reminders(update, user)
 
     async def reminders_button(self, update: Update, context: Context) -> None:
@@ -251,8 +266,10 @@ class Coach:
         assert user.id is not None
         was_done = user.onboarding == "done"
         await self.store.update_user(user.id, onboarding="done", awaiting_text="")
+        user.onboarding, user.awaiting_text = "done", ""
+        await self.reminders.reschedule(user)
         if was_done:
-            await self._reply(update, "Saved.")
+            await self._show_reminder_settings(update, user, note="Saved.")
             return
         await self._show(
             update, self.render.all_set((user.morning_reminder, user.evening_reminder))
@@ -287,6 +304,9 @@ class Coach:
             )
             user.morning_reminder, user.evening_reminder = morning, evening
             await self._finish_onboarding(update, user)
+            return
+        if user.awaiting_text in ("morning_time", "evening_time"):
+            await self._typed_reminder_time(update, user, typed)
             return
         session = await self._session_today(user)
         if session is not None and session.status == "open":
@@ -564,6 +584,145 @@ class Coach:
                 delay = (session.timer_ends_at - now).total_seconds()
                 self._schedule_timer(job_queue, session.id, session.timer_step, chat_id, delay)
 
+    # Reminders
+
+    async def reminders_command(self, update: Update, context: Context) -> None:
+        user = await self._user(update)
+        if user is None or user.onboarding != "done":
+            await self._reply(update, "Let's set you up first: send /start.")
+            return
+        await self._show_reminder_settings(update, user)
+
+    async def _show_reminder_settings(self, update: Update, user: User, note: str = "") -> None:
+        fresh = await self.store.user(user.telegram_user_id) or user
+        next_due = None
+        if fresh.next_reminder_at is not None:
+            next_due = _when(fresh.next_reminder_at, self.clock(), fresh.time_zone)
+        screen = self.render.reminder_settings(
+            describe_zone(fresh.time_zone, self.clock()),
+            (fresh.morning_reminder, fresh.evening_reminder),
+            fresh.reminders_on,
+            next_due,
+        )
+        text = f"{note}\n\n{screen.text}" if note else screen.text
+        await self._reply(update, text, screen.keyboard)
+
+    async def pause(self, update: Update, context: Context) -> None:
+        await self._switch_reminders(update, on=False)
+
+    async def resume(self, update: Update, context: Context) -> None:
+        await self._switch_reminders(update, on=True)
+
+    async def _switch_reminders(self, update: Update, *, on: bool) -> None:
+        user = await self._user(update)
+        if user is None or user.onboarding != "done":
+            await self._reply(update, "Let's set you up first: send /start.")
+            return
+        assert user.id is not None
+        await self.store.update_user(user.id, reminders_on=on)
+        user.reminders_on = on
+        await self.reminders.reschedule(user)
+        note = "Reminders are back on." if on else "Reminders paused. /resume turns them on."
+        await self._show_reminder_settings(update, user, note=note)
+
+    async def reminder_settings_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        user = await self._user(update)
+        if user is None or user.id is None:
+            await query.answer("Please send /start first.")
+            return
+        await query.answer()
+        if query.data in (callbacks.REMINDERS_OFF, callbacks.REMINDERS_ON):
+            await self._close_buttons(query, "Changing your reminders…")
+            await self._switch_reminders(update, on=query.data == callbacks.REMINDERS_ON)
+            return
+        slot = "morning" if query.data == callbacks.REMINDERS_MORNING else "evening"
+        await self.store.update_user(user.id, awaiting_text=f"{slot}_time")
+        await self._close_buttons(query, f"Changing the {slot} reminder…")
+        await self._reply(
+            update,
+            f"Send the new <b>{slot}</b> time on the 24-hour clock, like "
+            f"<i>{'07:30' if slot == 'morning' else '19:00'}</i>. /cancel keeps the old one.",
+        )
+
+    async def _typed_reminder_time(self, update: Update, user: User, typed: str) -> None:
+        assert user.id is not None
+        slot = "morning" if user.awaiting_text == "morning_time" else "evening"
+        value = parse_clock_time(typed)
+        example = "07:30" if slot == "morning" else "19:00"
+        if value is None:
+            await self._reply(
+                update,
+                f"I couldn't read a time from that. Please send the {slot} time on the "
+                f"24-hour clock, like <i>{example}</i>.",
+            )
+            return
+        morning = value if slot == "morning" else time.fromisoformat(user.morning_reminder)
+        evening = value if slot == "evening" else time.fromisoformat(user.evening_reminder)
+        if morning >= evening:
+            await self._reply(
+                update,
+                f"The morning reminder has to come before the evening one "
+                f"({_hhmm(evening)} now). Please send another {slot} time.",
+            )
+            return
+        changes = {f"{slot}_reminder": _hhmm(value), "awaiting_text": ""}
+        await self.store.update_user(user.id, **changes)
+        user.morning_reminder, user.evening_reminder = _hhmm(morning), _hhmm(evening)
+        user.awaiting_text = ""
+        await self.reminders.reschedule(user)
+        await self._show_reminder_settings(update, user, note="Saved.")
+
+    async def reminder_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None and query.message is not None
+        press = callbacks.parse_reminder_press(query.data)
+        user = await self._user(update)
+        delivery = await self.reminders.reminders.delivery(press[0]) if press else None
+        if press is None or user is None or delivery is None or delivery.user_id != user.id:
+            await query.answer("This reminder no longer works. Send /session to start.")
+            return
+        _, action = press
+        now = self.clock()
+        message_id = query.message.message_id
+        if action == "snooze":
+            until = now + SNOOZE
+            done = await self.reminders.reminders.answer(
+                delivery.id or 0, message_id, now, status="snoozed", due_at=until
+            )
+            local = until.astimezone(ZoneInfo(user.time_zone))
+            note = f"Snoozed: I'll remind you again at {local:%H:%M}."
+        elif action == "skip":
+            done = await self.reminders.reminders.answer(
+                delivery.id or 0, message_id, now, status="skipped", reason="by_user"
+            )
+            note = "Skipped this one. See you at the next reminder."
+        else:
+            done = await self.reminders.reminders.answer(
+                delivery.id or 0, message_id, now, status="sent"
+            )
+            note = "Let's go!"
+        if not done and action != "go":
+            await query.answer("This reminder was already answered.")
+            return
+        await query.answer(note if done else None)
+        await self._close_buttons(query, f"{delivery.slot.capitalize()} reminder: {note}")
+        if action == "go":
+            await self._open_session(update, context, user)
+
+    async def chat_member(self, update: Update, context: Context) -> None:
+        """Blocked or unblocked in a private chat: reminders stop or resume."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != "private":
+            return
+        user = await self.store.user(change.from_user.id)
+        if user is None or user.id is None:
+            return
+        reachable = change.new_chat_member.status not in ("kicked", "left")
+        if await self.reminders.reminders.set_active(user.id, reachable):
+            log.info("user %d %s the bot", user.id, "unblocked" if reachable else "blocked")
+
     # Everything else
 
     async def help(self, update: Update, context: Context) -> None:
@@ -603,6 +762,14 @@ class Coach:
         await bot.set_my_short_description(self.render.short_description())
 
     async def on_error(self, update: object, context: Context) -> None:
+        if isinstance(context.error, Forbidden) and isinstance(update, Update):
+            # They blocked the bot while we answered: nothing to say, and no reminders.
+            if update.effective_user is not None:
+                user = await self.store.user(update.effective_user.id)
+                if user is not None and user.id is not None:
+                    await self.reminders.reminders.set_active(user.id, False)
+            log.info("a reply was refused: %s", context.error)
+            return
         log.error("error while handling an update", exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
@@ -616,6 +783,16 @@ class Coach:
             )
         except TelegramError as error:
             log.warning("could not tell the user about the error: %s", error)
+
+
+def _when(moment: datetime, now: datetime, zone: str) -> str:
+    """ "today 18:00", "tomorrow 08:00" or "Mon 2 Mar 08:00", in the person's zone."""
+    local, today = moment.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone)).date()
+    if local.date() == today:
+        return f"today {local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow {local:%H:%M}"
+    return f"{local:%a %d %b %H:%M}"
 
 
 def onboarding_if(user: User, stage: str) -> str:

@@ -29,6 +29,9 @@ SUGGESTED_ZONES = (
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("session", "Start or continue today's exercise session"),
+    ("reminders", "Your reminder times and time zone; change or pause them"),
+    ("pause", "Pause reminders"),
+    ("resume", "Turn reminders back on"),
     ("learn", "What causes buttock pain, how it is treated, recovery"),
     ("cancel", "Leave the session (you can continue it later today)"),
     ("start", "Welcome, safety notes and set-up"),
@@ -348,3 +351,52 @@ class Renderer:
 
     def short_description(self) -> str:
         return f"Your coach for “{self.programme.title}”: guided exercises, pain log."
+
+    # Reminders
+
+    def reminder(self, delivery_id: int, slot: str) -> Screen:
+        greeting = "Good morning!" if slot == "morning" else "Good evening!"
+        return Screen(
+            f"{greeting} Time for your <b>{slot} session</b> of "
+            f"{escape(self.programme.title)}. {escape(self.programme.frequency)}",
+            InlineKeyboardMarkup(
+                [
+                    [_button("Start session", callbacks.reminder_button(delivery_id, "go"))],
+                    [
+                        _button("Snooze 1 hour", callbacks.reminder_button(delivery_id, "snooze")),
+                        _button("Skip this one", callbacks.reminder_button(delivery_id, "skip")),
+                    ],
+                ]
+            ),
+        )
+
+    def reminder_settings(
+        self, zone_description: str, times: tuple[str, str], on: bool, next_due: str | None
+    ) -> Screen:
+        state = (
+            f"Reminders are <b>on</b>: <b>{escape(times[0])}</b> (morning) and "
+            f"<b>{escape(times[1])}</b> (evening), {escape(zone_description)}."
+            if on
+            else "Reminders are <b>off</b>. Your times are kept for when you turn them on: "
+            f"{escape(times[0])} and {escape(times[1])}, {escape(zone_description)}."
+        )
+        if on and next_due:
+            state += f"\nNext reminder: {escape(next_due)}."
+        toggle = (
+            _button("Turn reminders off", callbacks.REMINDERS_OFF)
+            if on
+            else _button("Turn reminders on", callbacks.REMINDERS_ON)
+        )
+        return Screen(
+            state,
+            InlineKeyboardMarkup(
+                [
+                    [
+                        _button("Change morning time", callbacks.REMINDERS_MORNING),
+                        _button("Change evening time", callbacks.REMINDERS_EVENING),
+                    ],
+                    [_button("Change time zone", callbacks.ZONE_CHANGE)],
+                    [toggle],
+                ]
+            ),
+        )

@@ -71,6 +71,15 @@ async def test_full_session_is_guided_and_stored(
 
 async def test_bot_profile_is_set_at_start(bot: object, emulator: BotApiEmulator) -> None:
     commands = [c["command"] for c in emulator.bot_profile["commands"]]
-    assert commands == ["session", "learn", "cancel", "start", "help"]
+    assert commands == [
+        "session",
+        "reminders",
+        "pause",
+        "resume",
+        "learn",
+        "cancel",
+        "start",
+        "help",
+    ]
     assert "Buttocks Pain Relief Exercises" in emulator.bot_profile["description"]
     assert 0 < len(emulator.bot_profile["short_description"]) <= 120

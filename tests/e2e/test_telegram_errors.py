@@ -8,11 +8,12 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotApiEmulator
 from bot.logs import configure_logging
 from tests.conftest import TOKEN
-from tests.e2e.helpers import onboard
+from tests.e2e.helpers import onboard, rows
 from tests.e2e.person import Person
 
 
@@ -39,17 +40,31 @@ async def test_5xx_on_a_reply_gets_an_apology(
     assert "error while handling an update" in caplog.text
 
 
-async def test_blocked_user_is_logged_and_others_are_still_served(
-    bot: object, emulator: BotApiEmulator, alex: Person, caplog: pytest.LogCaptureFixture
+async def test_blocked_user_is_marked_inactive_and_others_are_still_served(
+    bot: object,
+    emulator: BotApiEmulator,
+    alex: Person,
+    engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
+    await onboard(alex)
     emulator.blocked_chats.add(alex.user_id)
+    before = len(alex.messages)
     await emulator.send_text(alex.user_id, "/help")
     await emulator.settle()
     assert "bot was blocked by the user" in caplog.text
-    assert emulator.bot_messages(alex.user_id) == []
+    assert len(alex.messages) == before
+    assert (await rows(engine, "SELECT active FROM users"))[0]["active"] in (0, False)
     sam = Person(emulator, 1002, "Sam")
     (reply,) = await sam.say("/help")
     assert "/session" in reply.text
+    # Unblocked: their next message makes them reachable again.
+    emulator.blocked_chats.discard(alex.user_id)
+    await alex.say("/help")
+    assert (await rows(engine, "SELECT active FROM users WHERE telegram_user_id = 1001"))[0][
+        "active"
+    ] in (1, True)
 
 
 @pytest.fixture

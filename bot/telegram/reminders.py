@@ -1,0 +1,214 @@
+"""Twice-daily reminders: one scheduler job for everyone (DESIGN.md, point 4).
+
+Every minute the sweep claims the reminders that are due - each person's next reminder
+is a column, so this is one indexed query - and a sender drains the claimed ones at a
+steady pace under Telegram's limit, replies to people first (see ratelimit.py). The
+database is the only record: a restart rebuilds nothing, and the unique (person, slot,
+local date) row means a reminder can be claimed only once.
+
+Delivery is at least once: a reminder whose send was under way when the process died
+is still "pending" and goes out again after the restart, so a kill at the worst moment
+can duplicate as many reminders as were in flight (at most SENDERS), never lose one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time as clock_time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import ContextTypes, ExtBot, JobQueue
+
+from bot.coach.reminders import Decision, DueReminder, decide, next_reminder, plan_claim
+from bot.store.models import User
+from bot.store.queries import Claim, PendingReminder, ReminderStore
+from bot.telegram.ratelimit import BULK
+from bot.telegram.render import Renderer
+
+Clock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = 60.0  # seconds
+CLAIM_CHUNK = 1000
+SEND_CHUNK = 200
+SENDERS = 4  # sends in flight at once; the rate limiter paces them
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes["sent"]
+
+
+def schedule_for(user: User, now: datetime) -> DueReminder:
+    """The next reminder for a person whose reminders are on, from `now` on."""
+    return next_reminder(now, user.time_zone, *_times(user))
+
+
+class ReminderService:
+    def __init__(self, reminders: ReminderStore, render: Renderer, clock: Clock) -> None:
+        self.reminders = reminders
+        self.render = render
+        self.clock = clock
+        self._sender: asyncio.Task[BatchReport] | None = None
+        self.last_report: BatchReport | None = None
+
+    # Scheduling a person
+
+    async def reschedule(self, user: User) -> None:
+        """After set-up, or a change of times, zone or on/off: when is the next one?"""
+        assert user.id is not None
+        due = None
+        if user.reminders_on and user.onboarding == "done":
+            due = schedule_for(user, self.clock())
+        await self.reminders.schedule(user.id, due)
+
+    # The sweep
+
+    def start(self, job_queue: JobQueue[Any]) -> None:
+        job_queue.run_repeating(self._job, interval=SWEEP_EVERY, first=1.0, name="reminders")
+
+    async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.sweep(context.bot)
+
+    async def sweep(self, bot: ExtBot[Any]) -> None:
+        """Claim what is due; make sure a sender is draining the claimed reminders."""
+        await self._schedule_unscheduled()
+        claimed = await self.claim_due()
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self.drain(bot, claimed), name="reminder-sender")
+
+    async def _schedule_unscheduled(self) -> None:
+        now = self.clock()
+        for user in await self.reminders.unscheduled():
+            await self.reminders.schedule(user.id or 0, schedule_for(user, now))
+
+    async def claim_due(self) -> int:
+        now = self.clock()
+        total = 0
+        while True:
+            users = await self.reminders.due_users(now, CLAIM_CHUNK)
+            if not users:
+                return total
+            claims = []
+            for user in users:
+                assert user.id is not None and user.next_reminder_at is not None
+                seen = DueReminder(
+                    "evening" if user.next_reminder_slot == "evening" else "morning",
+                    user.next_reminder_date or "",
+                    user.next_reminder_at,
+                )
+                deliver, following = plan_claim(now, seen, user.time_zone, *_times(user))
+                claims.append(Claim(user.id, user.next_reminder_at, following, deliver))
+            total += await self.reminders.claim(claims)
+
+    async def drain(self, bot: ExtBot[Any], claimed: int = 0) -> BatchReport:
+        """Send every claimed reminder, a few at a time; one log line for the batch."""
+        started = clock_time.monotonic()
+        report = BatchReport(claimed=claimed)
+        retry_later: set[int] = set()
+        while True:
+            batch = await self.reminders.pending(self.clock(), SEND_CHUNK, retry_later)
+            if not batch:
+                break
+            queue: asyncio.Queue[PendingReminder] = asyncio.Queue()
+            for reminder in batch:
+                queue.put_nowait(reminder)
+            await asyncio.gather(
+                *(self._send_from(queue, bot, report, retry_later) for _ in range(SENDERS))
+            )
+        if report.outcomes:
+            outcomes = report.outcomes
+            log.info(
+                "reminders: claimed=%d sent=%d skipped=%d (late=%d, recent session=%d) "
+                "failed=%d (blocked=%d, will retry=%d) in %.1fs",
+                report.claimed, outcomes["sent"],
+                outcomes["late"] + outcomes["recent_session"], outcomes["late"],
+                outcomes["recent_session"], outcomes["blocked"] + outcomes["retry"],
+                outcomes["blocked"], outcomes["retry"], clock_time.monotonic() - started,
+            )  # fmt: skip
+        self.last_report = report
+        return report
+
+    async def _send_from(
+        self,
+        queue: asyncio.Queue[PendingReminder],
+        bot: ExtBot[Any],
+        report: BatchReport,
+        retry_later: set[int],
+    ) -> None:
+        while not queue.empty():
+            reminder = queue.get_nowait()
+            outcome = await self._send_one(bot, reminder)
+            report.outcomes[outcome] += 1
+            if outcome == "retry":
+                retry_later.add(reminder.delivery_id)
+
+    async def _send_one(self, bot: ExtBot[Any], reminder: PendingReminder) -> str:
+        now = self.clock()
+        decision = decide(reminder.due_at, now, reminder.last_finished, reminder.active_started)
+        if decision is not Decision.SEND:
+            await self.reminders.finish(reminder.delivery_id, "skipped", reason=decision.value)
+            return decision.value
+        screen = self.render.reminder(reminder.delivery_id, reminder.slot)
+        try:
+            message = await bot.send_message(
+                reminder.chat_id,
+                screen.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=screen.keyboard,
+                rate_limit_args=BULK,
+            )
+        except (Forbidden, BadRequest) as error:
+            # Blocked, or the chat is gone: no retries and no more reminders until they
+            # write again (or unblock). Logged once, when they turn inactive.
+            await self.reminders.finish(reminder.delivery_id, "failed", reason="blocked")
+            if await self.reminders.set_active(reminder.user_id, False):
+                log.info("user %d can't be reached (%s): reminders stop", reminder.user_id, error)
+            return "blocked"
+        except (NetworkError, TelegramError) as error:
+            # Timed out or Telegram had a problem: it stays pending for the next sweep
+            # (and is dropped as late after an hour).
+            log.debug("reminder %d not sent yet: %s", reminder.delivery_id, error)
+            return "retry"
+        await self.reminders.finish(
+            reminder.delivery_id, "sent", message_id=message.message_id, sent_at=self.clock()
+        )
+        await self._retire(bot, reminder)
+        return "sent"
+
+    async def _retire(self, bot: ExtBot[Any], reminder: PendingReminder) -> None:
+        """At most one unanswered reminder in the chat: older ones lose their buttons."""
+        if not reminder.unanswered:
+            return
+        await self.reminders.mark_missed([delivery for delivery, _ in reminder.unanswered])
+        for _, message_id in reminder.unanswered:
+            try:
+                await bot.edit_message_reply_markup(
+                    reminder.chat_id, message_id, reply_markup=None, rate_limit_args=BULK
+                )
+            except TelegramError as error:
+                log.debug("could not retire an old reminder: %s", error)
+
+    async def stop(self) -> None:
+        if self._sender is not None and not self._sender.done():
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+
+
+def _times(user: User) -> tuple[time, time]:
+    return time.fromisoformat(user.morning_reminder), time.fromisoformat(user.evening_reminder)
