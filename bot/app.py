@@ -86,6 +86,9 @@ def build_application(
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], coach: Coach) -> None:
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE
+    # Group -1 runs before the handlers below, for every message and button press.
+    application.add_handler(MessageHandler(private & new_message, coach.mark_reachable), group=-1)
+    application.add_handler(CallbackQueryHandler(coach.mark_reachable), group=-1)
     # Groups first: nothing from a group reaches the coaching handlers or the store.
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & new_message, coach.group_message)

@@ -56,6 +56,21 @@ class Store:
             await db.refresh(user)
             return user
 
+    async def reactivate(self, telegram_user_id: int) -> bool:
+        """Mark a person reachable again; True only if they had been marked unreachable."""
+        async with self.db() as db:
+            inactive = await db.exec(
+                select(User.id)
+                .where(User.telegram_user_id == telegram_user_id)
+                .where(col(User.active).is_(False))
+            )
+            user_id = inactive.first()
+            if user_id is None:
+                return False
+            await db.exec(update(User).where(col(User.id) == user_id).values(active=True))
+            await db.commit()
+            return True
+
     async def update_user(self, user_id: int, **values: Any) -> None:
         async with self.db() as db:
             await db.exec(update(User).where(col(User.id) == user_id).values(**values))

@@ -101,13 +101,15 @@ class Coach:
 
     async def _user(self, update: Update) -> User | None:
         assert update.effective_user is not None
-        user = await self.store.user(update.effective_user.id)
-        if user is not None and not user.active and user.id is not None:
-            # They wrote to us, so they can be reached again: reminders resume.
-            if await self.reminders.reminders.set_active(user.id, True):
-                log.info("user %d is reachable again", user.id)
-            user.active = True
-        return user
+        return await self.store.user(update.effective_user.id)
+
+    async def mark_reachable(self, update: Update, context: Context) -> None:
+        """Runs before every private update: someone who writes to us can be reached, so
+        if they had blocked the bot, their reminders resume."""
+        if update.effective_user is None:
+            return
+        if await self.store.reactivate(update.effective_user.id):
+            log.info("user %d is reachable again", update.effective_user.id)
 
     async def _new_user(self, update: Update) -> User:
         assert update.effective_user is not None and update.effective_chat is not None
