@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,36 @@ def quick_programme(programme: Programme) -> Programme:
     )
 
 
+class FakeClock:
+    """Real time plus an offset that a test moves forward: no test waits for real hours."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+    def set(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture
 async def bot(
-    settings: Settings, quick_programme: Programme, safety: Safety, emulator: BotApiEmulator
+    settings: Settings,
+    quick_programme: Programme,
+    safety: Safety,
+    emulator: BotApiEmulator,
+    clock: FakeClock,
 ) -> AsyncIterator[Any]:
-    application = build_application(settings, quick_programme, safety)
+    application = build_application(settings, quick_programme, safety, clock=clock)
     async with running(application):
         yield application
         await emulator.release_polls()

@@ -9,6 +9,7 @@ People are simulated through plain methods: `send_text`, `press`, and so on.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import logging
@@ -108,6 +109,11 @@ class BotApiEmulator:
         self.on_message: Callable[[SentMessage, bool], None] | None = None
         self.on_answer: Callable[[dict[str, Any]], None] | None = None
         self.files: dict[tuple[int, int], UploadedFile] = {}
+        # Telegram's bot-wide flood limit, when set: more than this many requests aimed at
+        # chats within one second are answered 429, as Telegram does.
+        self.flood_limit: int | None = None
+        self.flood_429s = 0
+        self._chat_requests: collections.deque[float] = collections.deque()
         # Methods whose requests are carried out but not answered until `release_held`:
         # the moment a crash is worst, when Telegram has acted and the bot doesn't know.
         self.hold: set[str] = set()
@@ -165,6 +171,9 @@ class BotApiEmulator:
             self.violations.extend(problems)
             log.error("rejected %s: %s", method, problems)
             return _error(400, "Bad Request: " + "; ".join(problems))
+        if self.flood_limit is not None and "chat_id" in params and self._flooded():
+            self.flood_429s += 1
+            return _error(429, "Too Many Requests: retry after 1", retry_after=1)
         faults = self.faults.get(method)
         if faults:
             fault = faults[0]
@@ -193,6 +202,16 @@ class BotApiEmulator:
             self.held_requests += 1
             await self._held.wait()
         return web.json_response({"ok": True, "result": result})
+
+    def _flooded(self) -> bool:
+        now = time.monotonic()
+        window = self._chat_requests
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if self.flood_limit is not None and len(window) >= self.flood_limit:
+            return True
+        window.append(now)
+        return False
 
     # Bot API methods
 
@@ -421,6 +440,25 @@ class BotApiEmulator:
     async def send_photo(self, user_id: int) -> int:
         photo = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 90, "height": 90}]
         return await self._push({"message": self._user_message(user_id, user_id, photo=photo)})
+
+    async def send_chat_member(self, user_id: int, *, old: str, new: str) -> int:
+        """The person blocked ("kicked") or unblocked ("member") the bot."""
+
+        def member(status: str) -> dict[str, Any]:
+            return {
+                "status": status,
+                "user": BOT_USER,
+                **({"until_date": 0} if status == "kicked" else {}),
+            }
+
+        change = {
+            "chat": self._chats[user_id],
+            "from": self._users[user_id],
+            "date": int(time.time()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+        return await self._push({"my_chat_member": change})
 
     async def press(self, user_id: int, message: SentMessage, button_text: str) -> str:
         """Tap a button of `message` as the user saw it (a snapshot can be tapped twice)."""

@@ -84,12 +84,17 @@ class ReminderService:
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.sweep(context.bot)
 
-    async def sweep(self, bot: ExtBot[Any]) -> None:
-        """Claim what is due; make sure a sender is draining the claimed reminders."""
+    async def sweep(self, bot: ExtBot[Any]) -> asyncio.Task[BatchReport]:
+        """Claim what is due; make sure a sender is draining the claimed reminders.
+
+        Returns the sender, which runs on after the job returns: a batch of thousands
+        takes minutes at Telegram's pace, and the next sweeps must not wait for it.
+        """
         await self._schedule_unscheduled()
         claimed = await self.claim_due()
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self.drain(bot, claimed), name="reminder-sender")
+        return self._sender
 
     async def _schedule_unscheduled(self) -> None:
         now = self.clock()

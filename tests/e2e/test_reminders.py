@@ -1,0 +1,213 @@
+"""Reminders end to end: the clock (injected) reaches a reminder time, one arrives."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.emulator import BotApiEmulator
+from bot.telegram.reminders import ReminderService
+from tests.conftest import FakeClock
+from tests.e2e.helpers import onboard, rows
+from tests.e2e.person import Person
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def run_due(bot: Any) -> None:
+    """What the minute job does, now, and wait for its sender to finish."""
+    service: ReminderService = bot.bot_data["reminders"]
+    while True:
+        sender = await service.sweep(bot.bot)
+        await sender
+        if not await service.reminders.pending(service.clock(), 1):
+            return
+
+
+def local_today(clock: FakeClock, hour: int, minute: int = 0) -> datetime:
+    now = clock().astimezone(BERLIN)
+    return now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+@pytest.fixture
+async def ready(bot: Any, alex: Person, clock: FakeClock) -> Person:
+    """Alex, set up in Berlin at 07:00 local with reminders at 08:00 and 18:00."""
+    clock.set(local_today(clock, 7).astimezone(UTC))
+    await onboard(alex)
+    return alex
+
+
+async def test_one_reminder_arrives_on_time_with_working_buttons(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    before = len(alex.messages)
+    clock.set(local_today(clock, 7, 59).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == before  # not yet
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=20))
+    await run_due(bot)
+    await run_due(bot)  # a second sweep in the same minute sends nothing more
+    new = alex.messages[before:]
+    assert len(new) == 1
+    reminder = new[0].snapshot()
+    assert "Good morning!" in reminder.text and "morning session" in reminder.text
+    assert reminder.button_texts() == ["Start session", "Snooze 1 hour", "Skip this one"]
+    (delivery,) = await rows(engine, "SELECT slot, status, message_id FROM reminder_deliveries")
+    assert delivery == {"slot": "morning", "status": "sent", "message_id": reminder.message_id}
+    (first,) = (await alex.press(reminder, "Start session")).messages
+    assert "How much pain do you have right now?" in first.text
+    stale = await alex.press(reminder, "Snooze 1 hour", expect=0)
+    assert stale.answer == "This reminder was already answered."
+
+
+async def test_snooze_brings_it_back_an_hour_later(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    await run_due(bot)
+    reminder = alex.last
+    pressed = await alex.press(reminder, "Snooze 1 hour", expect=0)
+    assert pressed.answer == "Snoozed: I'll remind you again at 09:00."
+    count = len(alex.messages)
+    clock.advance(timedelta(minutes=59))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    clock.advance(timedelta(minutes=1, seconds=5))
+    await run_due(bot)
+    assert len(alex.messages) == count + 1
+    assert "Good morning!" in alex.last.text
+    skipped = await alex.press_last("Skip this one", expect=0)
+    assert skipped.answer == "Skipped this one. See you at the next reminder."
+    (delivery,) = await rows(engine, "SELECT status, reason FROM reminder_deliveries")
+    assert delivery == {"status": "skipped", "reason": "by_user"}
+
+
+async def test_an_ignored_reminder_does_not_pile_up(
+    bot: Any, ready: Person, clock: FakeClock, emulator: BotApiEmulator
+) -> None:
+    alex = ready
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    await run_due(bot)
+    morning = alex.last
+    clock.set(local_today(clock, 18, 0).astimezone(UTC))
+    await run_due(bot)
+    assert "Good evening!" in alex.last.text
+    assert emulator.messages[(alex.user_id, morning.message_id)].reply_markup is None
+    with_buttons = [m for m in alex.messages if "Snooze 1 hour" in m.button_texts()]
+    assert with_buttons == [alex.last]
+
+
+async def test_no_reminder_right_after_a_session(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    clock.set(local_today(clock, 7, 30).astimezone(UTC))
+    await alex.press_last("Start session")
+    await alex.press_last("2")
+    for _ in range(11):
+        await alex.press_last("⏭ Skip")
+    await alex.press_last("2")
+    count = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    (delivery,) = await rows(engine, "SELECT status, reason FROM reminder_deliveries")
+    assert delivery == {"status": "skipped", "reason": "recent_session"}
+
+
+async def test_blocked_user_gets_none_and_is_marked_inactive(
+    bot: Any,
+    ready: Person,
+    clock: FakeClock,
+    engine: AsyncEngine,
+    emulator: BotApiEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    alex = ready
+    emulator.blocked_chats.add(alex.user_id)
+    count = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    await run_due(bot)
+    clock.set(local_today(clock, 18, 0).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    (user,) = await rows(engine, "SELECT active FROM users")
+    assert user["active"] in (0, False)
+    deliveries = await rows(engine, "SELECT status, reason FROM reminder_deliveries")
+    assert deliveries == [{"status": "failed", "reason": "blocked"}]  # no retry, no 2nd
+    assert caplog.text.count("can't be reached") == 1
+    # Unblocking (Telegram sends my_chat_member) makes them active again.
+    emulator.blocked_chats.discard(alex.user_id)
+    await emulator.send_chat_member(alex.user_id, old="kicked", new="member")
+    await emulator.settle()
+    (user,) = await rows(engine, "SELECT active FROM users")
+    assert user["active"] in (1, True)
+
+
+async def test_reminders_command_changes_times_and_pauses(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    (screen,) = await alex.say("/reminders")
+    assert "08:00" in screen.text and "18:00" in screen.text and "Europe/Berlin" in screen.text
+    assert "Next reminder: today 08:00" in screen.text
+    await alex.press(screen, "Change morning time")
+    for typed in ("25:00", "7.5", "noon?"):
+        (reply,) = await alex.say(typed)
+        assert "couldn't read a time" in reply.text
+    (reply,) = await alex.say("19:30")
+    assert "has to come before the evening one" in reply.text
+    (reply,) = await alex.say("07:30")
+    assert "Saved." in reply.text and "07:30" in reply.text
+    (user,) = await rows(engine, "SELECT morning_reminder, next_reminder_at FROM users")
+    assert user["morning_reminder"] == "07:30"
+    (reply,) = await alex.say("/pause")
+    assert "Reminders paused" in reply.text
+    assert (await rows(engine, "SELECT next_reminder_at FROM users"))[0]["next_reminder_at"] is None
+    count = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    (reply,) = await alex.say("/resume")
+    assert "Reminders are back on" in reply.text and "Next reminder: today 18:00" in reply.text
+
+
+async def test_changing_zone_moves_the_next_reminder(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    (screen,) = await alex.say("/reminders")
+    await alex.press(screen, "Change time zone")
+    (reply,) = await alex.say("Tokyo")
+    assert "Time zone set: Asia/Tokyo" in reply.text
+    (user,) = await rows(engine, "SELECT next_reminder_at, next_reminder_slot FROM users")
+    due = datetime.fromisoformat(str(user["next_reminder_at"])).replace(tzinfo=UTC)
+    local = due.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert (local.hour, local.minute) in ((8, 0), (18, 0))
+    assert due > clock()
+
+
+async def test_after_downtime_late_reminders_are_dropped_not_burst(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    count = len(alex.messages)
+    # The bot was "down" from before 08:00 until 10:30: the 08:00 reminder is too late.
+    clock.set(local_today(clock, 10, 30).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    (user,) = await rows(engine, "SELECT next_reminder_slot FROM users")
+    assert user["next_reminder_slot"] == "evening"
+    # Down until 18:40: the 18:00 one is 40 minutes late, within the hour: it goes out.
+    clock.set(local_today(clock, 18, 40).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count + 1
+    assert "Good evening!" in alex.last.text
