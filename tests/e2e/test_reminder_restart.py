@@ -1,0 +1,133 @@
+"""The bot is killed (SIGKILL) in the middle of a batch of 500 due reminders."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from bot.emulator import BotApiEmulator
+from bot.store.engine import create_engine, migrate
+from bot.store.models import User
+from bot.telegram.reminders import SENDERS
+from tests.conftest import TOKEN
+from tests.e2e.helpers import rows
+from tests.e2e.test_restart import ROOT, _wait_until
+
+PEOPLE = 500
+
+
+async def prefill(database_url: str, emulator: BotApiEmulator) -> None:
+    """500 people set up, each with a reminder that fell due half a minute ago."""
+    engine = create_engine(database_url)
+    await migrate(engine)
+    due = datetime.now(UTC) - timedelta(seconds=30)
+    people = [
+        {
+            "telegram_user_id": 5000 + i,
+            "chat_id": 5000 + i,
+            "first_name": f"P{i}",
+            "time_zone": "Europe/Berlin",
+            "morning_reminder": "08:00",
+            "evening_reminder": "18:00",
+            "onboarding": "done",
+            "awaiting_text": "",
+            "red_flags": "none",
+            "created_at": due,
+            "active": True,
+            "reminders_on": True,
+            "next_reminder_at": due,
+            "next_reminder_slot": "morning",
+            "next_reminder_date": due.date().isoformat(),
+        }
+        for i in range(PEOPLE)
+    ]
+    async with engine.begin() as connection:
+        await connection.execute(insert(User), people)
+    await engine.dispose()
+    for person in people:
+        emulator.add_private_chat(person["chat_id"], person["first_name"])
+
+
+def start_bot(emulator: BotApiEmulator, database_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+        "DATABASE_URL": database_url,
+        # Faster than Telegram allows, so the test takes seconds, not minutes.
+        "TELEGRAM_RATE_LIMIT": "300",
+    }
+    handle = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=handle, stderr=handle
+    )
+
+
+def reminders_per_person(emulator: BotApiEmulator) -> Counter[int]:
+    return Counter(
+        m.chat_id for m in emulator.messages.values() if m.from_bot and "Good " in m.text
+    )
+
+
+async def test_kill_in_the_middle_of_a_batch(
+    emulator: BotApiEmulator, database_url: str, tmp_path: Path
+) -> None:
+    await prefill(database_url, emulator)
+    sends = 0
+
+    def hold_after_150(method: str, _params: dict[str, Any]) -> None:
+        nonlocal sends
+        if method == "sendMessage":
+            sends += 1
+            if sends == 150:
+                # From here Telegram "accepts" each message but never answers: the worst
+                # moment to die, with every sender waiting on a message already delivered.
+                emulator.hold.add("sendMessage")
+
+    emulator.on_request = hold_after_150
+    log = tmp_path / "bot.log"
+    first = start_bot(emulator, database_url, log)
+    processes = [first]
+    try:
+        await _wait_until(lambda: emulator.held_requests >= SENDERS, "the senders to block", 60)
+        first.send_signal(signal.SIGKILL)
+        await _wait_until(lambda: first.poll() is not None, "the kill")
+        in_flight = emulator.held_requests
+        emulator.on_request = None
+        emulator.release_held()
+        assert len(reminders_per_person(emulator)) < PEOPLE
+
+        processes.append(start_bot(emulator, database_url, log))
+        await _wait_until(
+            lambda: len(reminders_per_person(emulator)) == PEOPLE, "everyone's reminder", 60
+        )
+        await emulator.settle(quiet=0.5)
+    finally:
+        await emulator.release_polls()
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                await _wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
+
+    counts = reminders_per_person(emulator)
+    duplicates = sum(n - 1 for n in counts.values())
+    assert len(counts) == PEOPLE and max(counts.values()) <= 2
+    # Only the messages in flight when the process died can go out twice.
+    assert duplicates <= in_flight <= SENDERS
+    engine = create_engine(database_url)
+    try:
+        statuses = await rows(engine, "SELECT status, count(*) AS n FROM reminder_deliveries "
+                                      "GROUP BY status")  # fmt: skip
+    finally:
+        await engine.dispose()
+    assert statuses == [{"status": "sent", "n": PEOPLE}]
+    assert emulator.violations == []
+    print(f"kill mid-batch: {duplicates} duplicate(s) of {in_flight} in flight")
