@@ -1,0 +1,254 @@
+"""Benchmark: a batch of reminders at Telegram's pace while people are mid-session.
+
+    python -m bench.reminders [--users 10000] [--interactive 3]
+
+Runs the real bot (the same Application as production) against the local emulator with
+its flood limit at Telegram's 30 messages a second, and 10,000 people due in the same
+minute. Meanwhile a few people in a session press "Done" about once a second. Prints the
+reminders delivered per second, 429s received, duplicates and misses, and the time from
+a press to the bot's next message (p50/p99) - first without the batch (the baseline, in
+the same process), then during it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from bot.app import build_application, running
+from bot.config import load_settings
+from bot.emulator import BotApiEmulator, SentMessage
+from bot.store.engine import create_engine, migrate
+from bot.store.models import User
+
+TOKEN = "1:BENCH"
+FIRST_PERSON = 100_000
+
+
+async def prefill(database_url: str, emulator: BotApiEmulator, users: int, due: datetime) -> None:
+    engine = create_engine(database_url)
+    await migrate(engine)
+    rows = [
+        {
+            "telegram_user_id": FIRST_PERSON + i,
+            "chat_id": FIRST_PERSON + i,
+            "first_name": "P",
+            "time_zone": "Europe/Berlin",
+            "morning_reminder": "08:00",
+            "evening_reminder": "18:00",
+            "onboarding": "done",
+            "awaiting_text": "",
+            "red_flags": "none",
+            "created_at": due,
+            "active": True,
+            "reminders_on": True,
+            "next_reminder_at": due,
+            "next_reminder_slot": "morning",
+            "next_reminder_date": due.date().isoformat(),
+        }
+        for i in range(users)
+    ]
+    async with engine.begin() as connection:
+        for start in range(0, len(rows), 2000):
+            await connection.execute(insert(User), rows[start : start + 2000])
+    await engine.dispose()
+    for row in rows:
+        emulator.add_private_chat(row["chat_id"])
+
+
+class Presser:
+    """Someone in a session: taps Done, waits for the next step, and again every few
+    seconds (a real person takes half a minute or more per exercise)."""
+
+    def __init__(self, emulator: BotApiEmulator, user_id: int, every: float) -> None:
+        self.every = every
+        self.emulator = emulator
+        self.user_id = user_id
+        emulator.add_private_chat(user_id, "Active")
+        self.latencies: list[float] = []
+
+    def _latest(self) -> SentMessage | None:
+        mine = self.emulator.bot_messages(self.user_id)
+        return mine[-1] if mine else None
+
+    async def _say(self, text: str) -> None:
+        before = self._latest()
+        await self.emulator.send_text(self.user_id, text)
+        await self._wait_beyond(before)
+
+    async def _wait_beyond(self, before: SentMessage | None, limit: float = 30.0) -> float:
+        started = time.monotonic()
+        while True:
+            latest = self._latest()
+            if latest is not None and (before is None or latest.message_id > before.message_id):
+                return time.monotonic() - started
+            if time.monotonic() - started > limit:
+                raise TimeoutError(f"no reply for user {self.user_id}")
+            await asyncio.sleep(0.002)
+
+    async def set_up(self) -> None:
+        await self._say("/start")
+        await asyncio.sleep(0.2)
+        await self._press("None of these")
+        await self._say("Berlin")
+        await self._press("Keep these")
+
+    async def _press(self, label: str) -> float:
+        latest = self._latest()
+        assert latest is not None
+        started = time.monotonic()
+        await self.emulator.press(self.user_id, latest, label)
+        await self._wait_beyond(latest)
+        return time.monotonic() - started
+
+    async def run(self, until: float) -> None:
+        while time.monotonic() < until:
+            latest = self._latest()
+            labels = latest.button_texts() if latest else []
+            if "✅ Done" in labels:
+                self.latencies.append(await self._press("✅ Done"))
+            elif "4" in labels:
+                self.latencies.append(await self._press("4"))
+            else:
+                await self._say("/session")
+            await asyncio.sleep(self.every)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def describe(name: str, values: list[float]) -> str:
+    return (
+        f"{name}: n={len(values)} p50={statistics.median(values) * 1000:.0f} ms "
+        f"p99={percentile(values, 0.99) * 1000:.0f} ms max={max(values) * 1000:.0f} ms"
+    )
+
+
+async def main(
+    users: int, interactive: int, baseline_seconds: float, press_every: float
+) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
+    database_url = f"sqlite+aiosqlite:///{folder / 'bot.db'}"
+    emulator = BotApiEmulator(TOKEN)
+    emulator.flood_limit = 30  # Telegram's bot-wide limit
+    await emulator.start()
+    # Due a little after the baseline ends, all in the same minute.
+    due = datetime.now(UTC) + timedelta(seconds=baseline_seconds + 20)
+    await prefill(database_url, emulator, users, due)
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.base_url,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+    )
+    arrivals: list[float] = []
+
+    def on_message(message: SentMessage, edited: bool) -> None:
+        if not edited and message.chat_id >= FIRST_PERSON and "Good " in message.text:
+            arrivals.append(time.monotonic())
+
+    emulator.on_message = on_message
+    application = build_application(settings)
+    pressers = [Presser(emulator, 1000 + i, press_every) for i in range(interactive)]
+    async with running(application):
+        for presser in pressers:
+            await presser.set_up()
+        # Baseline: the same people pressing, no reminders yet.
+        await asyncio.gather(*(p.run(time.monotonic() + baseline_seconds) for p in pressers))
+        baseline = [x for p in pressers for x in p.latencies]
+        for presser in pressers:
+            presser.latencies = []
+        await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        # During the batch.
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            while len(arrivals) < users:  # noqa: ASYNC110 - polling a plain list
+                await asyncio.sleep(0.1)
+            done.set()
+
+        watcher = asyncio.create_task(watch())
+        started = time.monotonic()
+        interactive_before = interactive_sends(emulator)
+        batch_end = started + users / 25 + 120
+        runners = [asyncio.create_task(p.run(batch_end)) for p in pressers]
+        try:
+            await asyncio.wait_for(done.wait(), timeout=users / 20 + 180)
+        finally:
+            for runner in runners:
+                runner.cancel()
+            watcher.cancel()
+            await asyncio.gather(*runners, watcher, return_exceptions=True)
+        during = [x for p in pressers for x in p.latencies]
+        interactive_rate = (interactive_sends(emulator) - interactive_before) / (
+            time.monotonic() - started
+        )
+        await emulator.release_polls()
+    await emulator.stop()
+
+    per_person = Counter(
+        m.chat_id
+        for m in emulator.messages.values()
+        if m.from_bot and m.chat_id >= FIRST_PERSON and "Good " in m.text
+    )
+    rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
+    return {
+        "users": users,
+        "delivered": len(per_person),
+        "rate": rate,
+        "seconds": arrivals[-1] - arrivals[0] if arrivals else 0.0,
+        "429s": emulator.flood_429s,
+        "duplicates": sum(n - 1 for n in per_person.values()),
+        "misses": users - len(per_person),
+        "baseline": baseline,
+        "during": during,
+        "violations": len(emulator.violations),
+        "interactive_rate": interactive_rate,
+    }
+
+
+def interactive_sends(emulator: BotApiEmulator) -> int:
+    """Messages sent or edited for the people in a session (they share the 30/s)."""
+    return sum(
+        1
+        for method, params in emulator.requests
+        if method in ("sendMessage", "editMessageText")
+        and int(params.get("chat_id", FIRST_PERSON)) < FIRST_PERSON
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--interactive", type=int, default=3)
+    parser.add_argument("--baseline-seconds", type=float, default=30.0)
+    parser.add_argument("--press-every", type=float, default=2.0)
+    args = parser.parse_args()
+    result = asyncio.run(
+        main(args.users, args.interactive, args.baseline_seconds, args.press_every)
+    )
+    print(f"reminders: {result['delivered']}/{result['users']} delivered in "
+          f"{result['seconds']:.1f} s = {result['rate']:.1f}/s (target >= 27/s)")  # fmt: skip
+    print(f"429 answers: {result['429s']} (target 0)")
+    print(f"duplicates: {result['duplicates']}, misses: {result['misses']} (target 0, 0)")
+    print(describe("interactive replies, baseline (no batch)", result["baseline"]))
+    print(describe("interactive replies, during the batch  ", result["during"]))
+    print(
+        f"messages for the people in a session during the batch: {result['interactive_rate']:.1f}/s"
+    )
+    print(f"spec violations: {result['violations']}")
