@@ -154,7 +154,7 @@ async def main(
             "TELEGRAM_API_BASE_URL": emulator.base_url,
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+        }
     )
     arrivals: list[float] = []
 
