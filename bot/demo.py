@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_application, running
+from bot.coach.reminders import DueReminder
 from bot.coach.timezones import is_valid_zone
 from bot.config import load_settings
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.logs import configure_logging
+from bot.store.queries import Store
+from bot.telegram.reminders import ReminderService, schedule_for
 
 DEMO_TOKEN = "1:DEMO"
 DEMO_USER_ID = 424242
@@ -34,6 +37,7 @@ HELP = """\
 This is the coach bot, running on your machine against a stand-in for Telegram.
 Type messages and commands as you would in Telegram (start with /start).
 Buttons under a message are numbered: type #1, #2, ... to press one.
+/demo_remind (demo only, not a bot command) sends your next reminder now.
 /quit or Ctrl-C ends the demo; run it again to continue where you were.
 """
 
@@ -147,6 +151,9 @@ async def run_demo(
                 line = await read_line()
                 if line is None or line.strip() == "/quit":
                     break
+                if line.strip() == "/demo_remind":
+                    await remind_now(application, terminal)
+                    continue
                 await _handle_line(line.strip(), emulator, terminal)
             await emulator.release_polls()
     finally:
@@ -174,6 +181,27 @@ async def _handle_line(line: str, emulator: BotApiEmulator, terminal: Terminal) 
     # Let the bot answer before the next line is read, so a pasted or piped script of
     # lines plays out in order, as if typed after each reply.
     await emulator.settle(quiet=0.2)
+
+
+async def remind_now(application: Any, terminal: Terminal) -> None:
+    """Demo only: bring the next reminder forward to now and run the reminder sweep, so
+    a newcomer sees one without waiting half a day. (It is that reminder, sent early.)"""
+    service: ReminderService = application.bot_data["reminders"]
+    store: Store = application.bot_data["store"]
+    user = await store.user(DEMO_USER_ID)
+    if user is None or user.id is None or user.onboarding != "done":
+        terminal.write("  (finish /start first: reminders begin once you are set up)")
+        return
+    if not user.reminders_on:
+        terminal.write("  (your reminders are paused: /resume turns them on)")
+        return
+    due = schedule_for(user, service.clock())
+    await service.reminders.schedule(
+        user.id, DueReminder(due.slot, due.local_date, service.clock())
+    )
+    sender = await service.sweep(application.bot)
+    await sender
+    await asyncio.sleep(0.3)
 
 
 def stdin_lines() -> Callable[[], Awaitable[str | None]]:

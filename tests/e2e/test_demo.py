@@ -154,3 +154,20 @@ def test_machine_zone_is_a_real_zone(monkeypatch: pytest.MonkeyPatch) -> None:
     assert machine_zone() == "America/Toronto"
     monkeypatch.setenv("TZ", "Nowhere/Special")
     assert "/" in machine_zone() or machine_zone() == "UTC"
+
+
+async def test_demo_remind_shows_a_reminder_now(tmp_path: Path) -> None:
+    demo = await start_demo(tmp_path, "--fresh")
+    await demo.type("/demo_remind", "finish /start first")
+    await demo.type("/start", "#1 [None of these]")
+    await demo.type("#1", "Which time zone are you in?")
+    await demo.type("Berlin", "#1 [Keep these]")
+    await demo.type("#1", "#1 [Start session]")
+    shown = await demo.type("/demo_remind", "#1 [Start session]  #2 [Snooze 1 hour]")
+    assert "Time for your" in shown
+    await demo.type("#2", "Snoozed: I'll remind you again at")
+    await demo.type("/quit", "Bye.")
+    assert await demo.finish() == 0
+    assert _rows(tmp_path / "data" / "demo.db", "SELECT status FROM reminder_deliveries") == [
+        ("snoozed",)
+    ]
