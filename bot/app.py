@@ -26,6 +26,7 @@ from bot.store.queries import ReminderStore, Store
 from bot.telegram import callbacks
 from bot.telegram.handlers import Clock, Coach
 from bot.telegram.ratelimit import PriorityRateLimiter
+from bot.telegram.records import Records
 from bot.telegram.reminders import ReminderService
 from bot.telegram.render import Renderer
 
@@ -45,6 +46,7 @@ def build_application(
     render = Renderer(programme, safety)
     reminders = ReminderService(ReminderStore(store), render, clock)
     coach = Coach(store, programme, safety, settings, clock, reminders)
+    records = Records(store, coach.records, programme, safety, clock)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await migrate(engine)
@@ -79,11 +81,13 @@ def build_application(
     )
     application.bot_data["store"] = store
     application.bot_data["reminders"] = reminders
-    register_handlers(application, coach)
+    register_handlers(application, coach, records)
     return application
 
 
-def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], coach: Coach) -> None:
+def register_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any], coach: Coach, records: Records
+) -> None:
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE
     # Group -1 runs before the handlers below, for every message and button press.
@@ -102,6 +106,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], co
         "reminders": coach.reminders_command,
         "pause": coach.pause,
         "resume": coach.resume,
+        "progress": records.progress,
+        "history": records.history,
+        "safety": records.safety,
+        "export": records.export,
+        "delete": records.delete,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private & new_message))
@@ -121,6 +130,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any], co
     application.add_handler(CallbackQueryHandler(coach.reminders_button, pattern=r"^rt:"))
     application.add_handler(CallbackQueryHandler(coach.reminder_button, pattern=r"^rm:"))
     application.add_handler(CallbackQueryHandler(coach.reminder_settings_button, pattern=r"^rs:"))
+    application.add_handler(
+        CallbackQueryHandler(records.delete_button, pattern=f"^{callbacks.DELETE_PREFIX}")
+    )
     application.add_handler(ChatMemberHandler(coach.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(coach.stale_button))
     application.add_error_handler(coach.on_error)

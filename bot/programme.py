@@ -89,6 +89,12 @@ class Safety:
     disclaimer: SafetyNote
     stop_rule: SafetyNote
     red_flags: RedFlags
+    # Advice the pain rules in bot/coach/safety.py give.
+    pain_monitoring: SafetyNote
+    stop_and_contact: SafetyNote
+    rising_pain: SafetyNote
+    leave_out: SafetyNote
+    over_exercise: SafetyNote
 
 
 class _Reader:
@@ -238,4 +244,9 @@ def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:
             seek_care=flags.text("seek_care"),
             source=flags.text("source"),
         ),
+        pain_monitoring=_note(reader.sub("pain_monitoring")),
+        stop_and_contact=_note(reader.sub("stop_and_contact")),
+        rising_pain=_note(reader.sub("rising_pain")),
+        leave_out=_note(reader.sub("leave_out")),
+        over_exercise=_note(reader.sub("over_exercise")),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
+from bot.coach.safety import SEVERE_PAIN
 from bot.programme import Exercise, Programme, Side
 
 
@@ -100,7 +101,10 @@ def advance(steps: tuple[Step, ...], state: SessionState, event: Event) -> Advan
                 return Refusal("paused")
     match event:
         case RatePain(score) if step.kind == "pain_before":
-            return Advance(state=following, pain_before=score)
+            # Severe pain before starting: wait for the person to choose (after the advice
+            # to stop) rather than show the first exercise straight away.
+            paused = score >= SEVERE_PAIN
+            return Advance(state=replace(following, paused_for_pain=paused), pain_before=score)
         case RatePain(score) if step.kind == "pain_after":
             return Advance(state=following, pain_after=score, finished=True)
         case Report(outcome) if step.kind == "exercise":

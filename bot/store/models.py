@@ -66,6 +66,8 @@ class User(SQLModel, table=True):
     )
     next_reminder_slot: str | None = Field(default=None, max_length=8)
     next_reminder_date: str | None = Field(default=None, max_length=10)
+    # When the handout's progression was suggested (once; see bot/coach/progress.py).
+    progression_offered_at: datetime | None = _utc(nullable=True)
 
 
 class ExerciseSession(SQLModel, table=True):

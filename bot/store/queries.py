@@ -41,6 +41,10 @@ class Store:
             result = await db.exec(select(User).where(User.telegram_user_id == telegram_user_id))
             return result.first()
 
+    async def user_by_id(self, user_id: int) -> User | None:
+        async with self.db() as db:
+            return await db.get(User, user_id)
+
     async def add_user(self, user: User) -> User:
         """Insert a new user; if another update inserted the same user first, return that one."""
         async with self.db() as db:

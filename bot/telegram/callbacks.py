@@ -33,6 +33,19 @@ REMINDERS_KEEP = "rt:keep"
 REMINDERS_CHANGE = "rt:change"
 ZONE_PREFIX = "tz:"
 ZONE_CHANGE = "tz:?"
+# /delete's confirmation names the account row it was shown for, so that an old
+# confirmation can never delete the new account of someone who deleted and came back.
+DELETE_PREFIX = "del:"
+DELETE_KEEP = "del:no"
+
+
+def delete_button(user_row_id: int) -> str:
+    return f"{DELETE_PREFIX}{user_row_id}"
+
+
+def parse_delete_button(data: str) -> int | None:
+    value = data.removeprefix(DELETE_PREFIX)
+    return int(value) if value.isdigit() else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, ExtBot, JobQueue
 
+from bot.coach import progress
+from bot.coach import safety as safety_rules
 from bot.coach import session as core
 from bot.coach.pain import looks_like_pain_answer, parse_pain
 from bot.coach.reminders import SNOOZE
@@ -38,14 +40,36 @@ from bot.config import Settings
 from bot.programme import Programme, Safety
 from bot.store.models import ExerciseSession, User
 from bot.store.queries import Store
+from bot.store.records import RecordStore
 from bot.telegram import callbacks
 from bot.telegram.reminders import ReminderService
-from bot.telegram.render import COMMANDS, Renderer, Screen
+from bot.telegram.render import COMMANDS, Renderer, Screen, start_session_keyboard
+from bot.telegram.render_records import RecordsRenderer
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 Clock = Callable[[], datetime]
+
+
+async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
+    """Send to the chat the update came from (a new message, not a quoted reply)."""
+    assert update.effective_chat is not None
+    return await update.get_bot().send_message(
+        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
+
+
+async def close_buttons(query: CallbackQuery, text: str) -> None:
+    """Replace an answered message's text and drop its buttons, so it can't be pressed again.
+
+    Best effort: the answer is already stored, and Telegram refuses edits of messages
+    older than 48 hours or unchanged ones; neither should bother the person.
+    """
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+    except BadRequest as error:
+        log.debug("could not edit an answered message: %s", error)
 
 
 def _hhmm(value: time) -> str:
@@ -70,32 +94,22 @@ class Coach:
         self.settings = settings
         self.clock = clock
         self.render = Renderer(programme, safety)
+        self.advice = RecordsRenderer(programme, safety)
         self.steps = core.session_steps(programme)
+        self.records = RecordStore(store, sum(1 for s in self.steps if s.kind == "exercise"))
 
     # Sending
 
     async def _reply(
         self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
     ) -> Message:
-        """Send to the chat the update came from (a new message, not a quoted reply)."""
-        assert update.effective_chat is not None
-        return await update.get_bot().send_message(
-            update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-        )
+        return await reply(update, text, keyboard)
 
     async def _show(self, update: Update, screen: Screen) -> Message:
         return await self._reply(update, screen.text, screen.keyboard)
 
     async def _close_buttons(self, query: CallbackQuery, text: str) -> None:
-        """Replace an answered message's text and drop its buttons, so it can't be pressed again.
-
-        Best effort: the answer is already stored, and Telegram refuses edits of messages
-        older than 48 hours or unchanged ones; neither should bother the person.
-        """
-        try:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-        except BadRequest as error:
-            log.debug("could not edit an answered message: %s", error)
+        await close_buttons(query, text)
 
     # Users
 
@@ -203,6 +217,13 @@ class Coach:
             return
         if user.onboarding == "red_flags":
             await self._ask_time_zone(update, user)
+        elif user.red_flags == "none":
+            # Asked again with /safety and still none: offer a session, don't start one.
+            await self._reply(
+                update,
+                "Good, none of them. Carry on as before, and stop any exercise that hurts.",
+                start_session_keyboard(),
+            )
         else:
             await self._open_session(update, context, user)
 
@@ -357,10 +378,14 @@ class Coach:
             return
         assert user.id is not None
         now = self.clock()
+        advice = await self._pain_advice(user.id, reading.score)
         if not await self.store.add_checkin(user.id, message.message_id, reading.score, now):
             return  # this very message was recorded before a restart; it was answered then
         local = now.astimezone(ZoneInfo(user.time_zone))
-        await self._show(update, self.render.checkin_recorded(reading.score, f"{local:%H:%M}"))
+        screen = self.render.checkin_recorded(reading.score, f"{local:%H:%M}")
+        if advice is not safety_rules.Advice.NONE:
+            screen = Screen(f"{screen.text}\n\n{self.advice.pain_advice(advice)}", screen.keyboard)
+        await self._show(update, screen)
 
     # The session
 
@@ -401,7 +426,9 @@ class Coach:
         self, update: Update, context: Context, session: ExerciseSession, *, resumed: bool = False
     ) -> None:
         assert session.id is not None and update.effective_chat is not None
-        if session.paused_for_pain:
+        if session.paused_for_pain and self.steps[session.step - 1].kind == "pain_before":
+            screen = self.advice.severe_pain_pause(session.id, session.step)
+        elif session.paused_for_pain:
             screen = self.render.too_painful(
                 session.id, session.step, self.steps[session.step].kind == "pain_after"
             )
@@ -505,13 +532,77 @@ class Coach:
         if change.finished:
             outcomes = await self.store.outcomes(session.id)
             summary = core.summarise(self.steps, outcomes, session.pain_before, change.pain_after)
-            await self._reply(update, self.render.summary(summary))
+            notes = await self._after_session(session, change.pain_after)
+            await self._reply(update, "\n\n".join([self.render.summary(summary), *notes]))
             return
+        if change.pain_before is not None and not change.state.paused_for_pain:
+            # (Severe pain pauses the session; the pause screen carries the advice.)
+            advice = await self._pain_advice(session.user_id, change.pain_before, session.id)
+            if advice is not safety_rules.Advice.NONE:
+                await self._reply(update, self.advice.pain_advice(advice))
+        if (
+            isinstance(event, core.Report)
+            and event.outcome is core.Outcome.TOO_PAINFUL
+            and step.exercise is not None
+        ):
+            history = await self.records.too_painful_history(
+                session.user_id, step.exercise.key, step.side, safety_rules.TOO_PAINFUL_IN_A_ROW
+            )
+            if safety_rules.leave_out(history):
+                await self._reply(update, self.advice.leave_out())
         session.step = change.state.step
         session.paused_for_pain = change.state.paused_for_pain
         if change.pain_before is not None:
             session.pain_before = change.pain_before
         await self._show_step(update, context, session)
+
+    async def _pain_advice(
+        self, user_id: int, score: int, session_id: int | None = None
+    ) -> safety_rules.Advice:
+        """What this rating calls for, against the person's usual level (their other
+        ratings of the last two weeks, this session's not counted)."""
+        earlier = await self.records.ratings_since(
+            user_id, self.clock() - safety_rules.USUAL_WINDOW, exclude_session=session_id
+        )
+        return safety_rules.pain_advice(score, safety_rules.usual_pain(earlier))
+
+    async def _after_session(self, session: ExerciseSession, pain_after: int | None) -> list[str]:
+        """The notes under a finished session's summary: safety advice first, then the
+        streak, then (once) the handout's progression."""
+        assert session.id is not None
+        warnings: list[str] = []
+        if pain_after is not None:
+            advice = await self._pain_advice(session.user_id, pain_after, session.id)
+            if advice is not safety_rules.Advice.NONE:
+                warnings.append(self.advice.pain_advice(advice))
+        recent_after = await self.records.pain_after_history(
+            session.user_id, safety_rules.RISING_SESSIONS
+        )
+        if safety_rules.pain_rising(recent_after):
+            warnings.append(self.advice.rising_pain())
+        notes = list(warnings)
+        now = self.clock()
+        user = await self.store.user_by_id(session.user_id)
+        if user is None:
+            return notes
+        today = date.fromisoformat(local_date(now, user.time_zone))
+        records = await self.records.sessions(
+            session.user_id, since=now - timedelta(days=progress.WINDOW_DAYS + 1)
+        )
+        figures = progress.progress(records, today)
+        if figures.streak:
+            today_count = progress.sessions_today(records, today)
+            notes.append(self.advice.streak(figures.streak, today_count))
+        stretch = next((e for e in self.programme.exercises if e.progression), None)
+        if (
+            stretch is not None
+            and not warnings  # never suggest more load in the same breath as a warning
+            and user.progression_offered_at is None
+            and progress.progression_due(records, today)
+            and await self.records.offer_progression(session.user_id, now)
+        ):
+            notes.append(self.advice.progression(stretch))
+        return notes
 
     # Hold timers
 

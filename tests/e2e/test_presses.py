@@ -169,7 +169,16 @@ async def test_red_flag_stops_exercises(bot: object, engine: AsyncEngine, alex: 
 
 async def test_help_and_learn(bot: object, alex: Person) -> None:
     (reply,) = await alex.say("/help")
-    for command in ("/session", "/learn", "/cancel", "/start", "/help"):
+    for command in (
+        "/session",
+        "/learn",
+        "/cancel",
+        "/start",
+        "/help",
+        "/progress",
+        "/export",
+        "/delete",
+    ):
         assert command in reply.text
     (reply,) = await alex.say("/learn")
     for heading in ("What causes buttocks pain?", "How is it treated?", "How to prevent"):

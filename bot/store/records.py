@@ -1,0 +1,227 @@
+"""Reads of a person's history (progress, safety rules, export) and deleting it all."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, update
+from sqlmodel import SQLModel, col, select
+
+from bot.coach.export import PainRow, ResultRow
+from bot.coach.progress import SessionRecord
+from bot.store.models import ExerciseResult, ExerciseSession, PainCheckin, ReminderDelivery, User
+from bot.store.queries import Store
+
+# Every table that holds rows about a person, children first, and the column naming them.
+PERSONAL_TABLES: tuple[tuple[type[SQLModel], str], ...] = (
+    (ReminderDelivery, "user_id"),
+    (PainCheckin, "user_id"),
+    (ExerciseSession, "user_id"),
+    (User, "id"),
+)
+
+
+class RecordStore:
+    def __init__(self, store: Store, exercise_steps: int) -> None:
+        self.store = store
+        self.exercise_steps = exercise_steps
+
+    async def sessions(
+        self, user_id: int, since: datetime | None = None, limit: int | None = None
+    ) -> list[SessionRecord]:
+        """Sessions started since `since` (or the newest `limit`), oldest first, with how
+        many exercise steps each had done."""
+        async with self.store.db() as db:
+            query = select(ExerciseSession).where(ExerciseSession.user_id == user_id)
+            if since is not None:
+                query = query.where(col(ExerciseSession.started_at) >= since)
+            query = query.order_by(col(ExerciseSession.started_at).desc())
+            if limit is not None:
+                query = query.limit(limit)
+            sessions = list((await db.exec(query)).all())
+            ids = [s.id for s in sessions]
+            done: Counter[int] = Counter()
+            if ids:
+                rows = await db.exec(
+                    select(ExerciseResult.session_id, func.count())
+                    .where(col(ExerciseResult.session_id).in_(ids))
+                    .where(col(ExerciseResult.outcome) == "done")
+                    .group_by(col(ExerciseResult.session_id))
+                )
+                done.update(dict(rows.all()))
+        return [
+            SessionRecord(
+                session_id=s.id or 0,
+                local_date=date.fromisoformat(s.local_date),
+                pain_before=s.pain_before,
+                pain_after=s.pain_after,
+                done=done[s.id or 0],
+                steps=self.exercise_steps,
+                finished=s.status == "finished",
+            )
+            for s in reversed(sessions)
+        ]
+
+    async def results_of(self, session_ids: Sequence[int]) -> dict[int, list[ExerciseResult]]:
+        if not session_ids:
+            return {}
+        async with self.store.db() as db:
+            rows = await db.exec(
+                select(ExerciseResult)
+                .where(col(ExerciseResult.session_id).in_(list(session_ids)))
+                .order_by(col(ExerciseResult.step))
+            )
+            found: dict[int, list[ExerciseResult]] = {}
+            for row in rows:
+                found.setdefault(row.session_id, []).append(row)
+            return found
+
+    async def ratings_since(
+        self, user_id: int, since: datetime, *, exclude_session: int | None = None
+    ) -> list[int]:
+        """Every pain rating since `since`: sessions' before and after, and check-ins."""
+        async with self.store.db() as db:
+            query = (
+                select(ExerciseSession.pain_before, ExerciseSession.pain_after)
+                .where(ExerciseSession.user_id == user_id)
+                .where(col(ExerciseSession.started_at) >= since)
+            )
+            if exclude_session is not None:
+                query = query.where(col(ExerciseSession.id) != exclude_session)
+            ratings = [p for pair in (await db.exec(query)).all() for p in pair if p is not None]
+            checkins = await db.exec(
+                select(PainCheckin.score)
+                .where(PainCheckin.user_id == user_id)
+                .where(col(PainCheckin.recorded_at) >= since)
+            )
+            return ratings + list(checkins.all())
+
+    async def pain_after_history(self, user_id: int, limit: int) -> list[int]:
+        """The pain-after ratings of the latest finished sessions, oldest first."""
+        async with self.store.db() as db:
+            rows = await db.exec(
+                select(ExerciseSession.pain_after)
+                .where(ExerciseSession.user_id == user_id)
+                .where(ExerciseSession.status == "finished")
+                .where(col(ExerciseSession.pain_after).is_not(None))
+                .order_by(col(ExerciseSession.finished_at).desc())
+                .limit(limit)
+            )
+            return [p for p in reversed(rows.all()) if p is not None]
+
+    async def too_painful_history(
+        self, user_id: int, exercise_key: str, side: str | None, limit: int
+    ) -> list[bool]:
+        """Whether each of the latest answers for one exercise (and side) was "too
+        painful", newest first."""
+        async with self.store.db() as db:
+            query = (
+                select(ExerciseResult.outcome)
+                .join(ExerciseSession, col(ExerciseSession.id) == col(ExerciseResult.session_id))
+                .where(ExerciseSession.user_id == user_id)
+                .where(ExerciseResult.exercise_key == exercise_key)
+                .order_by(col(ExerciseResult.recorded_at).desc(), col(ExerciseResult.id).desc())
+                .limit(limit)
+            )
+            query = query.where(
+                col(ExerciseResult.side).is_(None)
+                if side is None
+                else col(ExerciseResult.side) == side
+            )
+            return [outcome == "too_painful" for outcome in (await db.exec(query)).all()]
+
+    async def offer_progression(self, user_id: int, now: datetime) -> bool:
+        """Record that the progression was suggested; False if it had been already."""
+        async with self.store.db() as db:
+            result = await db.exec(
+                update(User)
+                .where(col(User.id) == user_id)
+                .where(col(User.progression_offered_at).is_(None))
+                .values(progression_offered_at=now)
+            )
+            await db.commit()
+            return bool(result.rowcount)
+
+    # Export
+
+    async def everything(self, user_id: int) -> tuple[list[ResultRow], list[PainRow]]:
+        async with self.store.db() as db:
+            sessions = (
+                await db.exec(select(ExerciseSession).where(ExerciseSession.user_id == user_id))
+            ).all()
+            results = (
+                await db.exec(
+                    select(ExerciseResult)
+                    .join(
+                        ExerciseSession,
+                        col(ExerciseSession.id) == col(ExerciseResult.session_id),
+                    )
+                    .where(ExerciseSession.user_id == user_id)
+                )
+            ).all()
+            checkins = (
+                await db.exec(select(PainCheckin).where(PainCheckin.user_id == user_id))
+            ).all()
+        pains: list[PainRow] = []
+        for s in sessions:
+            if s.pain_before is not None:
+                pains.append(PainRow("before", s.pain_before, s.started_at, s.id))
+            if s.pain_after is not None:
+                pains.append(PainRow("after", s.pain_after, s.finished_at or s.started_at, s.id))
+        pains.extend(PainRow("check-in", c.score, c.recorded_at) for c in checkins)
+        return (
+            [
+                ResultRow(r.session_id, r.exercise_key, r.side, r.outcome, r.recorded_at)
+                for r in results
+            ],
+            pains,
+        )
+
+    # Deleting
+
+    async def delete_person(self, user_id: int) -> dict[str, int]:
+        """Delete every row about one person in one transaction; returns rows per table.
+
+        Explicit deletes, children first, rather than trusting ON DELETE CASCADE: SQLite
+        enforces it only with the foreign_keys pragma, and a missed table would be a
+        privacy bug, so every table is named here and `remaining` checks them all.
+        """
+        counts: dict[str, int] = {}
+        async with self.store.db() as db:
+            session_ids = select(ExerciseSession.id).where(ExerciseSession.user_id == user_id)
+            removed = await db.exec(
+                delete(ExerciseResult).where(col(ExerciseResult.session_id).in_(session_ids))
+            )
+            counts[ExerciseResult.__tablename__] = removed.rowcount
+            for table, column in PERSONAL_TABLES:
+                removed = await db.exec(delete(table).where(getattr(table, column) == user_id))
+                counts[str(getattr(table, "__tablename__", table.__name__))] = removed.rowcount
+            await db.commit()
+        return counts
+
+    async def remaining(self, user_id: int, telegram_user_id: int) -> int:
+        """Rows left about a person in any table (zero after `delete_person`)."""
+        async with self.store.db() as db:
+            total = 0
+            for table, column in PERSONAL_TABLES:
+                found = await db.exec(
+                    select(func.count()).select_from(table).where(getattr(table, column) == user_id)
+                )
+                total += found.one()
+            orphans = await db.exec(
+                select(func.count())
+                .select_from(ExerciseResult)
+                .outerjoin(
+                    ExerciseSession, col(ExerciseSession.id) == col(ExerciseResult.session_id)
+                )
+                .where(col(ExerciseSession.id).is_(None))
+            )
+            total += orphans.one()
+            by_telegram_id = await db.exec(
+                select(func.count())
+                .select_from(User)
+                .where(col(User.telegram_user_id) == telegram_user_id)
+            )
+            return total + by_telegram_id.one()

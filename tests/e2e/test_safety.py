@@ -1,0 +1,131 @@
+"""The pain rules, the streak and the progression as a person meets them in the chat."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.programme import Programme, Safety
+from tests.e2e.helpers import onboard, rows
+from tests.e2e.history import PastSession, add_history, do_session
+from tests.e2e.person import Person
+
+
+async def test_severe_pain_before_a_session_pauses_it_with_the_advice_to_stop(
+    bot: object, engine: AsyncEngine, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    await alex.say("/session")
+    (pause,) = (await alex.press_last("9")).messages
+    assert safety.stop_and_contact.text in pause.text
+    assert "Our advice, not your handout's" in pause.text
+    assert pause.button_texts() == ["Stop for today (rate my pain)", "Go on very gently"]
+    (ask,) = (await alex.press_last("Stop for today (rate my pain)")).messages
+    assert "How much pain do you have now?" in ask.text
+    summary = (await alex.press_last("9")).messages[0]
+    assert "0 of 11 done" in summary.text
+    assert safety.stop_and_contact.text in summary.text
+    assert await rows(engine, "SELECT * FROM exercise_results") == []
+
+
+async def test_going_on_gently_after_severe_pain_shows_the_first_exercise(
+    bot: object, alex: Person, programme: Programme
+) -> None:
+    await onboard(alex)
+    await alex.say("/session")
+    await alex.press_last("8")
+    (first,) = (await alex.press_last("Go on very gently")).messages
+    assert programme.exercises[0].title in first.text
+
+
+async def test_pain_above_five_after_a_session_gets_the_pain_monitoring_advice(
+    bot: object, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    summary = await do_session(alex, "5", "6")
+    assert safety.pain_monitoring.text in summary
+    summary = await do_session(alex, "5", "5")
+    assert safety.pain_monitoring.text not in summary
+
+
+async def test_two_points_above_the_usual_level_gets_the_advice_even_when_low(
+    bot: object, engine: AsyncEngine, alex: Person, programme: Programme, safety: Safety
+) -> None:
+    await onboard(alex)
+    await add_history(engine, programme, alex.user_id, [PastSession(d, 1, 1) for d in (3, 2, 1)])
+    # Usual level 1: a 2 is fine, a 3 is two points above it.
+    assert safety.pain_monitoring.text not in await do_session(alex, "1", "2")
+    assert safety.pain_monitoring.text in await do_session(alex, "1", "3")
+
+
+async def test_pain_rising_over_three_sessions(
+    bot: object, engine: AsyncEngine, alex: Person, programme: Programme, safety: Safety
+) -> None:
+    await onboard(alex)
+    await add_history(engine, programme, alex.user_id, [PastSession(2, 2, 2), PastSession(1, 3, 3)])
+    assert safety.rising_pain.text in await do_session(alex, "3", "4")
+
+
+async def test_too_painful_twice_in_a_row_suggests_leaving_the_exercise_out(
+    bot: object, alex: Person, safety: Safety, programme: Programme
+) -> None:
+    await onboard(alex)
+    await alex.say("/session")
+    await alex.press_last("2")
+    first = await alex.press_last("✋ Too painful")
+    assert [m for m in first.messages if safety.leave_out.text in m.text] == []
+    await alex.press_last("Stop exercising, rate my pain")
+    await alex.press_last("2")
+    await alex.say("/session")
+    await alex.press_last("2")
+    second = await alex.press_last("✋ Too painful", expect=2)
+    advice, pause = second.messages
+    assert safety.leave_out.text in advice.text
+    assert "What would you like to do?" in pause.text
+
+
+async def test_a_high_check_in_gets_advice(bot: object, alex: Person, safety: Safety) -> None:
+    await onboard(alex)
+    (reply,) = await alex.say("4")
+    assert "⚠️" not in reply.text
+    (reply,) = await alex.say("7")
+    assert safety.pain_monitoring.text in reply.text
+    (reply,) = await alex.say("8")
+    assert safety.stop_and_contact.text in reply.text
+
+
+async def test_safety_asks_the_red_flag_questions_again_without_starting_a_session(
+    bot: object, engine: AsyncEngine, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    overview, question = await alex.say("/safety", expect=2)
+    assert safety.stop_rule.text in overview.text
+    for symptom in safety.red_flags.symptoms:
+        assert symptom in question.text
+    (offer,) = (await alex.press_last("None of these")).messages
+    assert offer.button_texts() == ["Start session"]
+    assert await rows(engine, "SELECT * FROM sessions") == []
+    await alex.say("/safety", expect=2)
+    (care,) = (await alex.press_last("Yes, I have one of these")).messages
+    assert safety.red_flags.seek_care in care.text
+    (user,) = await rows(engine, "SELECT red_flags FROM users")
+    assert user["red_flags"] == "reported"
+
+
+async def test_streak_progression_once_and_no_third_session_nudge(
+    bot: object, engine: AsyncEngine, alex: Person, programme: Programme, safety: Safety
+) -> None:
+    await onboard(alex)
+    await add_history(
+        engine, programme, alex.user_id, [PastSession(d, 1, 0) for d in range(6, 0, -1)]
+    )
+    summary = await do_session(alex, "1", "1")
+    assert "🔥 7 days in a row with a session." in summary
+    assert "Ready for more?" in summary
+    bridge = next(e for e in programme.exercises if e.progression)
+    assert bridge.progression is not None and bridge.progression in summary
+    (user,) = await rows(engine, "SELECT progression_offered_at FROM users")
+    assert user["progression_offered_at"] is not None
+
+    summary = await do_session(alex, "1", "1")
+    assert "Ready for more?" not in summary  # once
+    assert safety.over_exercise.text in summary  # two today: rest, don't chase more
