@@ -64,6 +64,7 @@ def build_application(
         await reminders.stop()
 
     async def post_shutdown(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        records.close()
         await engine.dispose()
 
     application = (
@@ -106,14 +107,19 @@ def register_handlers(
         "reminders": coach.reminders_command,
         "pause": coach.pause,
         "resume": coach.resume,
-        "progress": records.progress,
         "history": records.history,
         "safety": records.safety,
-        "export": records.export,
         "delete": records.delete,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private & new_message))
+    # Charts and exports take a few hundred milliseconds and only read: they run beside
+    # the updates that follow (block=False) instead of holding up everyone's replies, as
+    # PTB otherwise handles one update at a time.
+    for name, callback in {"progress": records.progress, "export": records.export}.items():
+        application.add_handler(
+            CommandHandler(name, callback, filters=private & new_message, block=False)
+        )
     application.add_handler(
         MessageHandler(private & new_message & filters.COMMAND, coach.unknown_command)
     )

@@ -1,10 +1,12 @@
-"""Pace every message under Telegram's bot-wide limit, replies to people first.
+"""Keep every message under Telegram's bot-wide limit, replies to people first.
 
 Telegram allows a bot about 30 messages a second in all. Every request aimed at a chat
-(sending or editing a message, a chat action) takes one slot; slots come at a steady
-`rate` with no bursts, so no one-second window ever holds more than `rate` + 1 of them.
-Requests marked BULK (the reminder batch) only take a slot when no reply to a person is
-waiting for one, so a large batch never makes someone in a session wait behind it.
+(sending or editing a message, a chat action) counts; no sliding one-second window ever
+holds more than `rate` of them. A reply to a person goes out at once while the window has
+room, so an idle bot answers without any pacing delay. Requests marked BULK (the reminder
+batch) are paced evenly at `rate`, take a slot only when no reply is waiting, and leave
+`reserve` slots of every window free, so that a reply during a batch of thousands finds
+room straight away.
 
 A 429 answer (RetryAfter) pauses all requests for the time Telegram asks, then the same
 request is tried again, up to `max_retries` times.
@@ -13,6 +15,7 @@ request is tried again, up to `max_retries` times.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -25,13 +28,20 @@ log = logging.getLogger(__name__)
 
 BULK = "bulk"
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+# A waiting bulk request looks again this often while people's replies go first.
+_BULK_RECHECK = 0.005
 
 
 class PriorityRateLimiter(BaseRateLimiter[str]):
-    def __init__(self, rate: float = 29.0, max_retries: int = 3) -> None:
-        self.interval = 1.0 / rate
+    def __init__(self, rate: float = 29.0, reserve: int = 1, max_retries: int = 3) -> None:
+        # Below one a second (a test setting), the window stretches to hold one request.
+        self.window = 1.0 if rate >= 1 else 1.0 / rate
+        self.capacity = max(1, int(rate * self.window))
+        self.bulk_capacity = max(1, self.capacity - reserve)
+        self.bulk_interval = 1.0 / rate
         self.max_retries = max_retries
-        self._next_slot = 0.0
+        self._granted: collections.deque[float] = collections.deque()
+        self._next_bulk = 0.0
         self._paused_until = 0.0
         self._people_waiting = 0
         self.retries_after_429 = 0
@@ -42,17 +52,37 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
     async def shutdown(self) -> None:
         pass
 
+    def _grant(self, now: float) -> None:
+        self._granted.append(now)
+
     async def _slot(self, bulk: bool) -> None:
         if not bulk:
             self._people_waiting += 1
         try:
             while True:
                 now = time.monotonic()
-                free_at = max(self._next_slot, self._paused_until)
-                if now >= free_at and (not bulk or self._people_waiting == 0):
-                    self._next_slot = now + self.interval
-                    return
-                await asyncio.sleep(max(free_at - now, self.interval / 4))
+                while self._granted and self._granted[0] <= now - self.window:
+                    self._granted.popleft()
+                oldest_expires = (self._granted[0] + self.window - now) if self._granted else 0.0
+                wait = self._paused_until - now
+                if wait <= 0 and not bulk:
+                    if len(self._granted) < self.capacity:
+                        self._grant(now)
+                        return
+                    wait = oldest_expires
+                elif wait <= 0:
+                    if (
+                        self._people_waiting == 0
+                        and len(self._granted) < self.bulk_capacity
+                        and now >= self._next_bulk
+                    ):
+                        self._grant(now)
+                        self._next_bulk = now + self.bulk_interval
+                        return
+                    wait = max(self._next_bulk - now, _BULK_RECHECK)
+                    if len(self._granted) >= self.bulk_capacity:
+                        wait = max(wait, oldest_expires)
+                await asyncio.sleep(max(wait, 0.0005))
         finally:
             if not bulk:
                 self._people_waiting -= 1

@@ -1,0 +1,63 @@
+"""The rate limiter in real (short) time: the window is never exceeded, replies are not
+paced when there is room, and a bulk stream leaves room for replies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from itertools import pairwise
+from typing import Any
+
+from bot.telegram.ratelimit import BULK, PriorityRateLimiter
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, str]] = []
+
+    def request(self, limiter: PriorityRateLimiter, kind: str) -> Any:
+        async def send() -> bool:
+            self.sent.append((time.monotonic(), kind))
+            return True
+
+        return limiter.process_request(
+            send, (), {}, "sendMessage", {"chat_id": 1}, BULK if kind == "bulk" else None
+        )
+
+    def busiest_window(self, seconds: float = 1.0) -> int:
+        times = sorted(t for t, _ in self.sent)
+        return max(sum(1 for other in times if start <= other < start + seconds) for start in times)
+
+
+async def test_replies_go_at_once_while_the_window_has_room() -> None:
+    limiter, recorder = PriorityRateLimiter(rate=10), Recorder()
+    started = time.monotonic()
+    await asyncio.gather(*(recorder.request(limiter, "reply") for _ in range(5)))
+    assert time.monotonic() - started < 0.2  # no 100 ms pacing between them
+
+
+async def test_no_one_second_window_holds_more_than_the_rate() -> None:
+    limiter, recorder = PriorityRateLimiter(rate=10), Recorder()
+    await asyncio.gather(
+        *(recorder.request(limiter, "reply") for _ in range(15)),
+        *(recorder.request(limiter, "bulk") for _ in range(10)),
+    )
+    assert len(recorder.sent) == 25
+    assert recorder.busiest_window() <= 10
+
+
+async def test_bulk_is_paced_keeps_a_reserve_and_yields_to_replies() -> None:
+    limiter, recorder = PriorityRateLimiter(rate=10, reserve=2), Recorder()
+    bulk = [asyncio.ensure_future(recorder.request(limiter, "bulk")) for _ in range(16)]
+    await asyncio.sleep(0.5)
+    asked = time.monotonic()
+    await asyncio.gather(recorder.request(limiter, "reply"), recorder.request(limiter, "reply"))
+    replied = time.monotonic() - asked
+    await asyncio.gather(*bulk)
+    bulk_times = [t for t, kind in recorder.sent if kind == "bulk"]
+    # Evenly paced, never more than rate - reserve in a window.
+    assert all(b - a >= 0.09 for a, b in pairwise(bulk_times))
+    assert sum(1 for t in bulk_times if t < bulk_times[0] + 1.0) <= 8
+    # The two replies found the reserved room: no waiting behind the stream.
+    assert replied < 0.05
+    assert recorder.busiest_window() <= 10
