@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -20,7 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.coach.reminders import ACTIVE_SESSION, RECENT_SESSION, DueReminder
 from bot.coach.session import Advance, Outcome, SessionState, Step
-from bot.store.models import ExerciseResult, ExerciseSession, PainCheckin, ReminderDelivery, User
+from bot.store.models import (
+    ExerciseResult,
+    ExerciseSession,
+    PainCheckin,
+    ReminderDelivery,
+    User,
+    UTCDateTime,
+)
 
 # A session that has not ended: in progress, or left with /cancel to resume later.
 UNFINISHED = ("open", "left")
@@ -314,18 +321,36 @@ class ReminderStore:
         transaction. Returns how many reminders were newly claimed."""
         if not claims:
             return 0
+        table: Table = User.__table__  # type: ignore[attr-defined]
+        users = table.c
+        # One statement executed for all claims (executemany): a statement per person
+        # held SQLite's write lock for a second per thousand people, and every reply to
+        # someone in a session waited behind it.
+        advance = (
+            update(table)
+            .where(users.id == bindparam("claim_user"))
+            .where(users.next_reminder_at == bindparam("claim_seen", type_=UTCDateTime()))
+            .values(
+                next_reminder_at=bindparam("claim_next_at", type_=UTCDateTime()),
+                next_reminder_slot=bindparam("claim_next_slot"),
+                next_reminder_date=bindparam("claim_next_date"),
+            )
+        )
         async with self.store.db() as db:
-            for claim in claims:
-                await db.exec(
-                    update(User)
-                    .where(col(User.id) == claim.user_id)
-                    .where(col(User.next_reminder_at) == claim.seen_due_at)
-                    .values(
-                        next_reminder_at=claim.next_due.due_at if claim.next_due else None,
-                        next_reminder_slot=claim.next_due.slot if claim.next_due else None,
-                        next_reminder_date=claim.next_due.local_date if claim.next_due else None,
-                    )
-                )
+            connection = await db.connection()
+            await connection.execute(
+                advance,
+                [
+                    {
+                        "claim_user": claim.user_id,
+                        "claim_seen": claim.seen_due_at,
+                        "claim_next_at": claim.next_due.due_at if claim.next_due else None,
+                        "claim_next_slot": claim.next_due.slot if claim.next_due else None,
+                        "claim_next_date": claim.next_due.local_date if claim.next_due else None,
+                    }
+                    for claim in claims
+                ],
+            )
             rows = [
                 {
                     "user_id": claim.user_id,

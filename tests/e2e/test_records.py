@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -175,3 +176,20 @@ async def test_delete_and_export_for_someone_unknown(bot: object, alex: Person) 
     assert "nothing to delete" in reply.text
     (reply,) = await alex.say("/export")
     assert "I hold nothing about you" in reply.text
+
+
+async def test_a_dead_chart_worker_costs_one_chart_and_is_replaced(
+    bot: object, engine: AsyncEngine, alex: Person, programme: Programme
+) -> None:
+    await onboard(alex)
+    await add_history(engine, programme, alex.user_id, [PastSession(1, 4, 3)])
+    chart, _ = await alex.say("/progress", expect=2)
+    assert "photo" in chart.extra
+    (worker,) = multiprocessing.active_children()
+    worker.kill()
+    worker.join(5)
+    (apology,) = await alex.say("/progress")
+    assert "something went wrong" in apology.text
+    chart, figures = await alex.say("/progress", expect=2)
+    assert "photo" in chart.extra
+    assert "Your progress" in figures.text
