@@ -567,8 +567,8 @@ class Coach:
         return safety_rules.pain_advice(score, safety_rules.usual_pain(earlier))
 
     async def _after_session(self, session: ExerciseSession, pain_after: int | None) -> list[str]:
-        """The notes under a finished session's summary: safety advice first, then the
-        streak, then (once) the handout's progression."""
+        """The notes under a finished session's summary: safety advice, or else the streak
+        and (once) the handout's progression."""
         assert session.id is not None
         warnings: list[str] = []
         if pain_after is not None:
@@ -590,7 +590,8 @@ class Coach:
             session.user_id, since=now - timedelta(days=progress.WINDOW_DAYS + 1)
         )
         figures = progress.progress(records, today)
-        if figures.streak:
+        # No cheering for a streak under a warning to reduce or stop.
+        if figures.streak and not warnings:
             today_count = progress.sessions_today(records, today)
             notes.append(self.advice.streak(figures.streak, today_count))
         stretch = next((e for e in self.programme.exercises if e.progression), None)
