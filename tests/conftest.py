@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.config import Settings, load_settings
 from bot.emulator import ApiSpec, BotApiEmulator
 from bot.programme import Programme, Safety, load_programme, load_safety
 from tests.e2e.person import Person
+from tests.postgres import postgres_database
 
 TOKEN = "123:TEST"
 
@@ -36,9 +38,26 @@ def spec() -> ApiSpec:
     return ApiSpec()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+# Every test that takes `database_url` runs on SQLite and, when TEST_DATABASE_URL names a
+# reachable PostgreSQL server (`.ci/run` sets it), on PostgreSQL too.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+DATABASES = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
+
+
+def pytest_report_header() -> str:
+    if TEST_DATABASE_URL:
+        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return "databases: SQLite only (set TEST_DATABASE_URL to test PostgreSQL too)"
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    # A database of its own for each test, dropped afterwards.
+    async with postgres_database(TEST_DATABASE_URL) as url:
+        yield url
 
 
 @pytest.fixture
