@@ -7,12 +7,13 @@ old button or a replayed update after a crash can never record twice or skip ahe
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import Table, bindparam, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -277,12 +278,43 @@ class PendingReminder:
     active_started: datetime | None
 
 
+# The PostgreSQL advisory lock that makes one instance at a time the reminder sender.
+SENDER_LOCK = 0x676C757465  # "glute"
+
+
 class ReminderStore:
     """The reminder tables. Claims are idempotent: a reminder row is unique per
     (person, slot, local date), so a second claim of the same reminder inserts nothing."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    @asynccontextmanager
+    async def sender_turn(self) -> AsyncIterator[bool]:
+        """True while this process is the one that sends reminders.
+
+        Claims are safe from any number of instances, but two senders would both pick up
+        the same pending rows. On PostgreSQL a session-level advisory lock, held on one
+        connection for as long as the sender runs, makes one instance the sender; if it
+        dies, its connection closes, the lock goes, and the next sweep elsewhere takes
+        over. SQLite is one process by design (DESIGN.md, point 5): always this one.
+        """
+        if self.store.engine.dialect.name != "postgresql":
+            yield True
+            return
+        async with self.store.engine.connect() as connection:
+            locked = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": SENDER_LOCK}
+            )
+            await connection.commit()
+            try:
+                yield bool(locked)
+            finally:
+                if locked:
+                    await connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": SENDER_LOCK}
+                    )
+                    await connection.commit()
 
     async def schedule(self, user_id: int, due: DueReminder | None) -> None:
         await self.store.update_user(

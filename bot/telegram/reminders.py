@@ -121,6 +121,15 @@ class ReminderService:
             total += await self.reminders.claim(claims)
 
     async def drain(self, bot: ExtBot[Any], claimed: int = 0) -> BatchReport:
+        """Send every claimed reminder if this instance is the sender (see
+        ReminderStore.sender_turn); otherwise leave them to the one that is."""
+        async with self.reminders.sender_turn() as mine:
+            if not mine:
+                log.debug("another instance is sending reminders")
+                return BatchReport(claimed=claimed)
+            return await self._drain(bot, claimed)
+
+    async def _drain(self, bot: ExtBot[Any], claimed: int) -> BatchReport:
         """Send every claimed reminder, a few at a time; one log line for the batch."""
         started = clock_time.monotonic()
         report = BatchReport(claimed=claimed)
