@@ -9,7 +9,8 @@ batch) are paced evenly at `rate`, take a slot only when no reply is waiting, an
 room straight away.
 
 A 429 answer (RetryAfter) pauses all requests for the time Telegram asks, then the same
-request is tried again, up to `max_retries` times.
+request is tried again, up to `max_retries` times. A 5xx or a time-out is tried again
+after a short pause, len(FAILURE_BACKOFF) times.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
 BULK = "bulk"
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+# Pauses before the retries of a request that failed with a 5xx or timed out; after the
+# last, the error goes to the caller (an apology to the person; a reminder stays due).
+FAILURE_BACKOFF = (0.5, 1.5)
 # A waiting bulk request looks again this often while people's replies go first.
 _BULK_RECHECK = 0.005
 
@@ -45,6 +49,7 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         self._paused_until = 0.0
         self._people_waiting = 0
         self.retries_after_429 = 0
+        self.retries_after_failure = 0
 
     async def initialize(self) -> None:
         pass
@@ -97,7 +102,8 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> JSONResult:
         counted = "chat_id" in data
-        for attempt in range(self.max_retries + 1):
+        flood_retries = failure_retries = 0
+        while True:
             if counted:
                 await self._slot(bulk=rate_limit_args == BULK)
             else:
@@ -105,13 +111,25 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
-                if attempt == self.max_retries:
+                if flood_retries == self.max_retries:
                     raise
+                flood_retries += 1
                 self.retries_after_429 += 1
                 pause = _seconds(error.retry_after) + 0.1
                 log.warning("Telegram asked to slow down: pausing all sends for %.1f s", pause)
                 self._paused_until = max(self._paused_until, time.monotonic() + pause)
-        raise AssertionError("unreachable")
+            except NetworkError as error:
+                # A 5xx or a time-out: Telegram may be briefly unwell, so try again a few
+                # times with a growing pause. (A time-out may mean the first one arrived
+                # after all; a rare duplicate beats a lost reply.) BadRequest is a
+                # NetworkError in PTB, but our request's fault: never retried.
+                if isinstance(error, BadRequest) or failure_retries == len(FAILURE_BACKOFF):
+                    raise
+                pause = FAILURE_BACKOFF[failure_retries]
+                failure_retries += 1
+                self.retries_after_failure += 1
+                log.warning("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
+                await asyncio.sleep(pause)
 
     async def _wait_for_pause(self) -> None:
         delay = self._paused_until - time.monotonic()

@@ -37,8 +37,7 @@ async def test_two_instances_send_each_reminder_exactly_once(
             await asyncio.sleep(0.1)
         # Both instances swept at least once more after the batch was claimed.
         await asyncio.sleep(1.5)
-        for instance in instances:
-            await emulator.release_polls()
+        await emulator.release_polls()
     counts = reminders_per_person(emulator)
     assert len(counts) == PEOPLE and set(counts.values()) == {1}
     reports = [instance.bot_data["reminders"].last_report for instance in instances]

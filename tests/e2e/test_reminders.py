@@ -211,3 +211,25 @@ async def test_after_downtime_late_reminders_are_dropped_not_burst(
     await run_due(bot)
     assert len(alex.messages) == count + 1
     assert "Good evening!" in alex.last.text
+
+
+async def test_a_reminder_telegram_keeps_failing_stays_due_for_the_next_sweep(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine, emulator: BotApiEmulator
+) -> None:
+    alex = ready
+    before = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    # Three 502s: the first try and both quick retries fail.
+    emulator.fail_next("sendMessage", 502, "Bad Gateway", count=3)
+    service: ReminderService = bot.bot_data["reminders"]
+    report = await (await service.sweep(bot.bot))
+    assert report.outcomes["retry"] == 1 and report.sent == 0
+    (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
+    assert delivery["status"] == "pending"
+    assert len(alex.messages) == before
+    clock.advance(timedelta(minutes=1))  # the next sweep
+    await run_due(bot)
+    assert [m.text for m in alex.messages[before:]] == [alex.last.text]
+    assert "Good morning!" in alex.last.text
+    (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
+    assert delivery["status"] == "sent"
