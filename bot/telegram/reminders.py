@@ -41,6 +41,9 @@ SWEEP_EVERY = 60.0  # seconds
 CLAIM_CHUNK = 1000
 SEND_CHUNK = 200
 SENDERS = 4  # sends in flight at once; the rate limiter paces them
+# On SIGTERM, how long the sends in flight may take to finish: within the 10 s that
+# process managers (systemd, Heroku, Docker) give before they kill.
+STOP_GRACE = 7.0
 
 
 @dataclass
@@ -64,6 +67,7 @@ class ReminderService:
         self.render = render
         self.clock = clock
         self._sender: asyncio.Task[BatchReport] | None = None
+        self._stopping = False
         self.last_report: BatchReport | None = None
 
     # Scheduling a person
@@ -134,7 +138,7 @@ class ReminderService:
         started = clock_time.monotonic()
         report = BatchReport(claimed=claimed)
         retry_later: set[int] = set()
-        while True:
+        while not self._stopping:
             batch = await self.reminders.pending(self.clock(), SEND_CHUNK, retry_later)
             if not batch:
                 break
@@ -164,7 +168,7 @@ class ReminderService:
         report: BatchReport,
         retry_later: set[int],
     ) -> None:
-        while not queue.empty():
+        while not queue.empty() and not self._stopping:
             reminder = queue.get_nowait()
             outcome = await self._send_one(bot, reminder)
             report.outcomes[outcome] += 1
@@ -217,8 +221,17 @@ class ReminderService:
             except TelegramError as error:
                 log.debug("could not retire an old reminder: %s", error)
 
-    async def stop(self) -> None:
-        if self._sender is not None and not self._sender.done():
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Take no new reminder, let the sends in flight finish and be recorded (so a
+        stop, unlike a crash, duplicates nothing), then end the sender. A send still
+        hanging after `grace` seconds is cancelled: it stays pending for the next start."""
+        self._stopping = True
+        if self._sender is None or self._sender.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._sender), grace)
+        except TimeoutError:
+            log.warning("reminder sends still hanging after %.0f s: cancelled", grace)
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,3 +132,35 @@ async def test_kill_in_the_middle_of_a_batch(
     assert statuses == [{"status": "sent", "n": PEOPLE}]
     assert emulator.violations == []
     print(f"kill mid-batch: {duplicates} duplicate(s) of {in_flight} in flight")
+
+
+async def test_sigterm_in_the_middle_of_a_batch_finishes_the_sends_in_flight(
+    emulator: BotApiEmulator, database_url: str, tmp_path: Path
+) -> None:
+    """A graceful stop, unlike a kill, records every send it made: no duplicates."""
+    await prefill(database_url, emulator)
+    emulator.delays["sendMessage"] = [0.05] * PEOPLE  # a slow Telegram: the batch takes a while
+    log = tmp_path / "bot.log"
+    first = start_bot(emulator, database_url, log)
+    processes = [first]
+    try:
+        await _wait_until(lambda: len(reminders_per_person(emulator)) >= 150, "150 sent", 60)
+        first.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        await _wait_until(lambda: first.poll() is not None, "a graceful stop", 15)
+        assert time.monotonic() - stopped < 10
+        assert first.returncode == 0
+        assert len(reminders_per_person(emulator)) < PEOPLE
+
+        processes.append(start_bot(emulator, database_url, log))
+        await _wait_until(
+            lambda: len(reminders_per_person(emulator)) == PEOPLE, "everyone's reminder", 60
+        )
+        await emulator.settle(quiet=0.5)
+    finally:
+        await emulator.release_polls()
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                await _wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
+    assert set(reminders_per_person(emulator).values()) == {1}
