@@ -14,9 +14,9 @@ import sys
 from dotenv import load_dotenv
 from telegram import Update
 
-from bot.config import SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.logs import configure_logging
-from bot.programme import ContentError, load_programme, load_safety
+from bot.programme import ContentError, Programme, Safety, load_programme, load_safety
 
 USAGE = "usage: python -m bot [run | migrate | demo [--fresh]]"
 
@@ -53,11 +53,33 @@ def main(argv: list[str]) -> int:
         print("database is up to date", file=sys.stderr)
         return 0
 
+    return _run(settings, programme, safety)
+
+
+def _run(settings: Settings, programme: Programme, safety: Safety) -> int:
+    from telegram.error import InvalidToken
+
     from bot.app import build_application
 
     application = build_application(settings, programme, safety)
-    # Updates sent while the bot was down are kept and answered: nothing a person sent is lost.
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    try:
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES,
+            # Updates sent while the bot was down are kept and answered: nothing a person
+            # sent is lost.
+            drop_pending_updates=False,
+            # While Telegram can't be reached at start (getMe, deleteWebhook: down, 5xx,
+            # time-outs), PTB keeps trying with growing pauses (up to 30 s) instead of
+            # exiting; each failed try is logged by our rate limiter as a warning.
+            bootstrap_retries=-1,
+        )
+    except InvalidToken:
+        print(
+            "error: Telegram refused TELEGRAM_BOT_TOKEN (invalid or revoked); get the "
+            "current token from @BotFather with /token",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -116,3 +116,36 @@ async def test_sigkill_mid_session_loses_nothing(
         assert session == {"step": 4, "pain_before": 3, "status": "open"}
     finally:
         await engine.dispose()
+
+
+async def test_telegram_unreachable_at_start_is_waited_for(
+    process_bot: Callable[[], subprocess.Popen[bytes]],
+    emulator: BotApiEmulator,
+    tmp_path: Path,
+) -> None:
+    # Six 502s: two start attempts fail (each getMe is tried three times by the bot).
+    emulator.fail_next("getMe", 502, "Bad Gateway", count=6)
+    bot = process_bot()
+    alex = Person(emulator, 1001, "Alex")
+    (reply,) = await alex.say("/help")  # answered once Telegram is back
+    assert "/session" in reply.text
+    assert bot.poll() is None
+    getme = [method for method, _ in emulator.requests if method == "getMe"]
+    assert len(getme) >= 7
+    log = (tmp_path / "bot-0.log").read_text()
+    assert log.count("getMe failed (Bad Gateway): trying again") == 4
+
+
+async def test_a_refused_token_is_one_clear_line(
+    emulator: BotApiEmulator, database_url: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "999:WRONG",
+           "TELEGRAM_API_BASE_URL": emulator.base_url, "DATABASE_URL": database_url}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "error: Telegram refused TELEGRAM_BOT_TOKEN" in stderr.decode()
+    assert "999:WRONG" not in stderr.decode()
