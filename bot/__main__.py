@@ -14,18 +14,18 @@ import sys
 from dotenv import load_dotenv
 from telegram import Update
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, load_webhook_settings
 from bot.logs import configure_logging
 from bot.programme import ContentError, Programme, Safety, load_programme, load_safety
 
-USAGE = "usage: python -m bot [run | migrate | demo [--fresh]]"
+USAGE = "usage: python -m bot [run | webhook | migrate | demo [--fresh]]"
 
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
     if command == "demo" and set(argv[1:]) <= {"--fresh"}:
         return _demo(fresh="--fresh" in argv)
-    if command not in ("run", "migrate") or len(argv) > 1:
+    if command not in ("run", "webhook", "migrate") or len(argv) > 1:
         print(USAGE, file=sys.stderr)
         return 2
     load_dotenv(override=False)
@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
             settings = load_settings({"TELEGRAM_BOT_TOKEN": "unused", **os.environ})
         else:
             settings = load_settings(os.environ)
+        hook = load_webhook_settings(os.environ) if command == "webhook" else None
         programme, safety = load_programme(), load_safety()
     except (SettingsError, ContentError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -53,6 +54,12 @@ def main(argv: list[str]) -> int:
         print("database is up to date", file=sys.stderr)
         return 0
 
+    if hook is not None:
+        from bot.app import build_application
+        from bot.webhook import run
+
+        asyncio.run(run(build_application(settings, programme, safety), hook))
+        return 0
     return _run(settings, programme, safety)
 
 

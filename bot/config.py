@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
+from urllib.parse import urlsplit
 
 from bot.coach.timezones import is_valid_zone, parse_clock_time
 
@@ -86,3 +88,40 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         log_level=level,
         telegram_rate_limit=rate,
     )
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """For `python -m bot webhook`: where to listen, and what Telegram is told."""
+
+    url: str  # the public HTTPS URL Telegram posts updates to
+    secret: str  # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token
+    listen: str = "0.0.0.0"  # behind a load balancer: every interface
+    port: int = 8080
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def load_webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
+    url = env.get("WEBHOOK_URL", "").strip()
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(
+            "WEBHOOK_URL must be the public https:// URL that Telegram should post updates "
+            f"to, like https://bot.example.org/telegram, not {url!r}"
+        )
+    secret = env.get("WEBHOOK_SECRET", "").strip()
+    if not _SECRET.fullmatch(secret):
+        raise SettingsError(
+            "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - (for example "
+            "the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    raw_port = env.get("WEBHOOK_PORT", "").strip() or env.get("PORT", "").strip() or "8080"
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise SettingsError(f"WEBHOOK_PORT must be a port number, not {raw_port!r}")
+    listen = env.get("WEBHOOK_LISTEN", "").strip() or WebhookSettings.listen
+    return WebhookSettings(url=url, secret=secret, listen=listen, port=int(raw_port))

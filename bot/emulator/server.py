@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.emulator.spec import ApiSpec, html_to_text
@@ -101,6 +102,11 @@ class BotApiEmulator:
         # Updates below this id have been handed to the bot at least once.
         self._handed_out_below = 0
         self._updates: list[dict[str, Any]] = []
+        # Set by setWebhook: updates are then posted there instead of kept for getUpdates.
+        self.webhook: dict[str, str] | None = None
+        self.webhook_targets: list[str] = []
+        self.webhook_answers: list[int] = []
+        self._next_target = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -224,6 +230,11 @@ class BotApiEmulator:
                 "supports_inline_queries": False}  # fmt: skip
 
     def _api_deleteWebhook(self, _params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = {"url": params["url"], "secret": params.get("secret_token", "")}
         return True
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
@@ -239,6 +250,9 @@ class BotApiEmulator:
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active;"
+                            " use deleteWebhook to delete the webhook first")  # fmt: skip
         offset = params.get("offset")
         limit = params.get("limit", 100)
         timeout = params.get("timeout", 0)
@@ -407,10 +421,27 @@ class BotApiEmulator:
     async def _push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         update["update_id"] = update_id
+        if self.webhook is not None:
+            await self._post_to_webhook(update)
+            return update_id
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
         return update_id
+
+    async def _post_to_webhook(self, update: dict[str, Any]) -> None:
+        """Deliver as Telegram does to a webhook; with `webhook_targets` set (a stand-in
+        for a load balancer), to each target in turn."""
+        assert self.webhook is not None
+        targets = self.webhook_targets or [self.webhook["url"]]
+        target = targets[self._next_target % len(targets)]
+        self._next_target += 1
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret"]}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(target, json=update, headers=headers) as response,
+        ):
+            self.webhook_answers.append(response.status)
 
     def _user_message(self, user_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
         message_id = next(self._message_ids)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, SettingsError, load_settings
+from bot.config import DEFAULT_DATABASE_URL, SettingsError, load_settings, load_webhook_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +62,20 @@ def test_no_token_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert "TELEGRAM_BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_webhook_settings_are_checked() -> None:
+    hook = load_webhook_settings(
+        {"WEBHOOK_URL": "https://bot.example.org/telegram", "WEBHOOK_SECRET": "abc_DEF-1",
+         "PORT": "9000"}
+    )  # fmt: skip
+    assert (hook.path, hook.port, hook.listen) == ("/telegram", 9000, "0.0.0.0")
+    for env, named in (
+        ({"WEBHOOK_SECRET": "abc"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://x.org/t"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "https://x.org/t", "WEBHOOK_SECRET": "no spaces"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "https://x.org/t", "WEBHOOK_SECRET": "a", "WEBHOOK_PORT": "70000"},
+         "WEBHOOK_PORT"),
+    ):  # fmt: skip
+        with pytest.raises(SettingsError, match=named):
+            load_webhook_settings(env)

@@ -1,0 +1,90 @@
+"""Webhook mode: two instances behind a (simulated) load balancer behave as one bot."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.app import build_application
+from bot.config import Settings, WebhookSettings
+from bot.emulator import BotApiEmulator
+from bot.programme import Programme, Safety
+from bot.webhook import serving
+from tests.e2e.helpers import onboard, rows
+from tests.e2e.history import do_session
+from tests.e2e.person import Person
+
+SECRET = "s3cret-Token_1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def instances(
+    emulator: BotApiEmulator, settings: Settings, quick_programme: Programme, safety: Safety
+) -> AsyncIterator[list[WebhookSettings]]:
+    hooks = []
+    for _ in range(2):
+        port = free_port()
+        hooks.append(
+            WebhookSettings(
+                url=f"http://127.0.0.1:{port}/telegram",
+                secret=SECRET,
+                listen="127.0.0.1",
+                port=port,
+            )
+        )
+    # The load balancer: updates go to one instance, then the other.
+    emulator.webhook_targets = [hook.url for hook in hooks]
+    async with AsyncExitStack() as stack:
+        for hook in hooks:
+            application = build_application(settings, quick_programme, safety)
+            await stack.enter_async_context(serving(application, hook))
+        yield hooks
+
+
+@pytest.fixture
+async def db(database_url: str, instances: Any) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_session_moves_between_instances_as_if_one_bot(
+    instances: list[WebhookSettings], emulator: BotApiEmulator, alex: Person, db: AsyncEngine
+) -> None:
+    assert emulator.webhook == {"url": instances[1].url, "secret": SECRET}
+    await onboard(alex)
+    summary = await do_session(alex, "5", "3")
+    assert "11 of 11 done" in summary and "Pain: 5/10 before, 3/10 after" in summary
+    # Every update was accepted, and they alternated between the two instances.
+    assert set(emulator.webhook_answers) == {200} and len(emulator.webhook_answers) > 15
+    (session,) = await rows(db, "SELECT id, status FROM sessions")
+    assert session["status"] == "finished"
+    results = await rows(db, "SELECT step FROM exercise_results ORDER BY step")
+    assert [r["step"] for r in results] == list(range(1, 12))
+
+
+async def test_the_secret_is_required_and_healthz_checks_the_database(
+    instances: list[WebhookSettings],
+) -> None:
+    hook = instances[0]
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0,
+              "chat": {"id": 1, "type": "private"}, "text": "/start"}}  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+            async with session.post(hook.url, json=update, headers=headers) as response:
+                assert response.status == 403
+        base = hook.url.removesuffix("/telegram")
+        async with session.get(f"{base}/healthz") as response:
+            assert (response.status, await response.text()) == (200, "ok")
