@@ -104,6 +104,8 @@ class BotApiEmulator:
         self._updates: list[dict[str, Any]] = []
         # Set by setWebhook: updates are then posted there instead of kept for getUpdates.
         self.webhook: dict[str, str] | None = None
+        # Called with each update getUpdates hands out (benchmarks time the bot's answer).
+        self.on_handout: Callable[[dict[str, Any]], None] | None = None
         self.webhook_targets: list[str] = []
         self.webhook_answers: list[int] = []
         self._next_target = 0
@@ -267,6 +269,9 @@ class BotApiEmulator:
                 except TimeoutError:
                     break
         handed = self._updates[:limit]
+        if self.on_handout:
+            for update in handed:
+                self.on_handout(update)
         if handed:
             # Handing out updates is activity: `settle` waits for the bot's answer to them.
             self._last_request_at = time.monotonic()
