@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, MessageHandler
 from telegram.ext import filters as ptb_filters
@@ -72,6 +72,13 @@ async def prefill(database_url: str, people: int, days: int) -> None:
             await connection.execute(insert(ExerciseSession), sessions)
             for start in range(0, len(results), 20_000):
                 await connection.execute(insert(ExerciseResult), results[start : start + 20_000])
+    if engine.dialect.name == "postgresql":
+        # The ids above were given, so PostgreSQL's sequence must be told where they end.
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("SELECT setval(pg_get_serial_sequence('sessions', 'id'), :last)"),
+                {"last": session_id},
+            )
     await engine.dispose()
 
 
