@@ -47,6 +47,8 @@ def web_app(application: AnyApplication, hook: WebhookSettings) -> web.Applicati
             data = await request.json()
         except json.JSONDecodeError:
             return web.Response(status=400, text="not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="not an update")
         update = Update.de_json(data, application.bot)
         await application.update_queue.put(update)
         return web.Response(text="ok")

@@ -123,7 +123,11 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 # times with a growing pause. (A time-out may mean the first one arrived
                 # after all; a rare duplicate beats a lost reply.) BadRequest is a
                 # NetworkError in PTB, but our request's fault: never retried.
-                if isinstance(error, BadRequest) or failure_retries == len(FAILURE_BACKOFF):
+                if (
+                    isinstance(error, BadRequest)
+                    or endpoint == "getUpdates"  # the updater has its own retry loop
+                    or failure_retries == len(FAILURE_BACKOFF)
+                ):
                     raise
                 pause = FAILURE_BACKOFF[failure_retries]
                 failure_retries += 1

@@ -85,6 +85,9 @@ async def test_the_secret_is_required_and_healthz_checks_the_database(
         for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
             async with session.post(hook.url, json=update, headers=headers) as response:
                 assert response.status == 403
+        secret = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with session.post(hook.url, json=[1, 2], headers=secret) as response:
+            assert response.status == 400
         base = hook.url.removesuffix("/telegram")
         async with session.get(f"{base}/healthz") as response:
             assert (response.status, await response.text()) == (200, "ok")
