@@ -78,6 +78,27 @@ def reminders_per_person(emulator: BotApiEmulator) -> Counter[int]:
     )
 
 
+async def restart_until_everyone_has_theirs(
+    emulator: BotApiEmulator,
+    database_url: str,
+    log: Path,
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    processes.append(start_bot(emulator, database_url, log))
+    await _wait_until(
+        lambda: len(reminders_per_person(emulator)) == PEOPLE, "everyone's reminder", 60
+    )
+    await emulator.settle(quiet=0.5)
+
+
+async def stop_all(emulator: BotApiEmulator, processes: list[subprocess.Popen[bytes]]) -> None:
+    await emulator.release_polls()
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            await _wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
+
+
 async def test_kill_in_the_middle_of_a_batch(
     emulator: BotApiEmulator, database_url: str, tmp_path: Path
 ) -> None:
@@ -106,17 +127,9 @@ async def test_kill_in_the_middle_of_a_batch(
         emulator.release_held()
         assert len(reminders_per_person(emulator)) < PEOPLE
 
-        processes.append(start_bot(emulator, database_url, log))
-        await _wait_until(
-            lambda: len(reminders_per_person(emulator)) == PEOPLE, "everyone's reminder", 60
-        )
-        await emulator.settle(quiet=0.5)
+        await restart_until_everyone_has_theirs(emulator, database_url, log, processes)
     finally:
-        await emulator.release_polls()
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                await _wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
+        await stop_all(emulator, processes)
 
     counts = reminders_per_person(emulator)
     duplicates = sum(n - 1 for n in counts.values())
@@ -152,15 +165,7 @@ async def test_sigterm_in_the_middle_of_a_batch_finishes_the_sends_in_flight(
         assert first.returncode == 0
         assert len(reminders_per_person(emulator)) < PEOPLE
 
-        processes.append(start_bot(emulator, database_url, log))
-        await _wait_until(
-            lambda: len(reminders_per_person(emulator)) == PEOPLE, "everyone's reminder", 60
-        )
-        await emulator.settle(quiet=0.5)
+        await restart_until_everyone_has_theirs(emulator, database_url, log, processes)
     finally:
-        await emulator.release_polls()
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                await _wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
+        await stop_all(emulator, processes)
     assert set(reminders_per_person(emulator).values()) == {1}
