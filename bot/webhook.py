@@ -18,13 +18,14 @@ import hmac
 import json
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application
 
 from bot.config import WebhookSettings
@@ -33,6 +34,9 @@ from bot.store.queries import Store
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Pauses while Telegram can't be reached at start: 1, 2, 4 ... 30 seconds.
+START_RETRY_FIRST = 1.0
+START_RETRY_MAX = 30.0
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -72,7 +76,7 @@ def web_app(application: AnyApplication, hook: WebhookSettings) -> web.Applicati
 @asynccontextmanager
 async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIterator[None]:
     """Run the Application behind the webhook server inside an existing event loop."""
-    await application.initialize()
+    await _until_reachable(application.initialize, "getMe")
     if application.post_init:
         await application.post_init(application)
     await application.start()
@@ -81,8 +85,11 @@ async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIt
     site = web.TCPSite(runner, hook.listen, hook.port)
     await site.start()
     # Every instance sets the same URL and secret: the last one to start wins, harmlessly.
-    await application.bot.set_webhook(
-        hook.url, secret_token=hook.secret, allowed_updates=Update.ALL_TYPES
+    await _until_reachable(
+        lambda: application.bot.set_webhook(
+            hook.url, secret_token=hook.secret, allowed_updates=Update.ALL_TYPES
+        ),
+        "setWebhook",
     )
     log.info("webhook: listening on %s:%d for %s", hook.listen, hook.port, hook.path)
     try:
@@ -97,6 +104,23 @@ async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIt
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+async def _until_reachable(action: Callable[[], Awaitable[Any]], what: str) -> None:
+    """While Telegram can't be reached at start (down, 5xx, time-outs), keep trying with
+    growing pauses instead of exiting, as polling mode does (PTB's bootstrap_retries)."""
+    delay = START_RETRY_FIRST
+    while True:
+        try:
+            await action()
+            return
+        except NetworkError as error:
+            if isinstance(error, BadRequest):
+                raise
+            log.warning("%s: Telegram can't be reached (%s), trying again in %.0f s",
+                        what, error, delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, START_RETRY_MAX)
 
 
 async def run(application: AnyApplication, hook: WebhookSettings) -> None:

@@ -91,3 +91,22 @@ async def test_the_secret_is_required_and_healthz_checks_the_database(
         base = hook.url.removesuffix("/telegram")
         async with session.get(f"{base}/healthz") as response:
             assert (response.status, await response.text()) == (200, "ok")
+
+
+async def test_an_unreachable_telegram_at_start_is_waited_for(
+    emulator: BotApiEmulator,
+    settings: Settings,
+    quick_programme: Programme,
+    safety: Safety,
+    alex: Person,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()
+    hook = WebhookSettings(f"http://127.0.0.1:{port}/telegram", SECRET, "127.0.0.1", port)
+    # The first getMe and both quick retries get a 502: one pause, then it starts.
+    emulator.fail_next("getMe", 502, "Bad Gateway", count=3)
+    application = build_application(settings, quick_programme, safety)
+    async with serving(application, hook):
+        (reply,) = await alex.say("/help")
+        assert "/session" in reply.text
+    assert "getMe: Telegram can't be reached (Bad Gateway), trying again in 1 s" in caplog.text
