@@ -181,8 +181,9 @@ class RecordStore:
 
     # Deleting
 
-    async def delete_person(self, user_id: int) -> dict[str, int]:
-        """Delete every row about one person in one transaction; returns rows per table.
+    async def delete_person(self, user_id: int) -> tuple[dict[str, int], list[int]]:
+        """Delete every row about one person in one transaction; returns rows per table
+        and the ids of the sessions deleted (for `remaining` to check their results).
 
         Explicit deletes, children first, rather than trusting ON DELETE CASCADE: SQLite
         enforces it only with the foreign_keys pragma, and a missed table would be a
@@ -190,7 +191,15 @@ class RecordStore:
         """
         counts: dict[str, int] = {}
         async with self.store.db() as db:
-            session_ids = select(ExerciseSession.id).where(ExerciseSession.user_id == user_id)
+            session_ids = [
+                session_id
+                for session_id in (
+                    await db.exec(
+                        select(ExerciseSession.id).where(ExerciseSession.user_id == user_id)
+                    )
+                ).all()
+                if session_id is not None
+            ]
             removed = await db.exec(
                 delete(ExerciseResult).where(col(ExerciseResult.session_id).in_(session_ids))
             )
@@ -199,9 +208,11 @@ class RecordStore:
                 removed = await db.exec(delete(table).where(getattr(table, column) == user_id))
                 counts[str(getattr(table, "__tablename__", table.__name__))] = removed.rowcount
             await db.commit()
-        return counts
+        return counts, session_ids
 
-    async def remaining(self, user_id: int, telegram_user_id: int) -> int:
+    async def remaining(
+        self, user_id: int, telegram_user_id: int, session_ids: Sequence[int]
+    ) -> int:
         """Rows left about a person in any table (zero after `delete_person`)."""
         async with self.store.db() as db:
             total = 0
@@ -210,15 +221,14 @@ class RecordStore:
                     select(func.count()).select_from(table).where(getattr(table, column) == user_id)
                 )
                 total += found.one()
-            orphans = await db.exec(
+            # Only this person's former sessions: a whole-table scan for orphans would
+            # cost a full pass over every result on each /delete.
+            results = await db.exec(
                 select(func.count())
                 .select_from(ExerciseResult)
-                .outerjoin(
-                    ExerciseSession, col(ExerciseSession.id) == col(ExerciseResult.session_id)
-                )
-                .where(col(ExerciseSession.id).is_(None))
+                .where(col(ExerciseResult.session_id).in_(list(session_ids)))
             )
-            total += orphans.one()
+            total += results.one()
             by_telegram_id = await db.exec(
                 select(func.count())
                 .select_from(User)

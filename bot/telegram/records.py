@@ -80,7 +80,7 @@ class Records:
         days = window(date.fromisoformat(local_date(now, user.time_zone)))
         # A day's margin: local dates are filtered exactly below, UTC start times roughly.
         records = await self.records.sessions(user.id, since=now - timedelta(days=WINDOW_DAYS + 1))
-        records = [r for r in records if r.local_date >= days[0]]
+        records = [r for r in records if r.local_date >= days[0]]  # (the chart's points too)
         figures = progress(records, days[-1])
         if not any(count for _, count in figures.sessions_per_day) and not any(
             r.pain_before is not None for r in records
@@ -159,8 +159,8 @@ class Records:
         if user is None or user.id is None or user.id != row_id:
             await query.answer("There's nothing to delete with this button.")
             return
-        counts = await self.records.delete_person(user.id)
-        left = await self.records.remaining(user.id, user.telegram_user_id)
+        counts, session_ids = await self.records.delete_person(user.id)
+        left = await self.records.remaining(user.id, user.telegram_user_id, session_ids)
         if left:
             log.error("deleting a person left %d rows behind", left)
             raise RuntimeError("rows left after deleting a person")
