@@ -72,6 +72,10 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        # On stop, PTB confirms the last updates with one more getUpdates while the
+        # cancelled long poll may still hold the (default, single) connection: a second
+        # one spares that call a pool time-out and a traceback at every shutdown.
+        .get_updates_connection_pool_size(2)
         # Paces every message under Telegram's limit, replies before reminders, and waits
         # out a 429's retry_after before trying again.
         .rate_limiter(PriorityRateLimiter(rate=settings.telegram_rate_limit))
