@@ -14,6 +14,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -24,7 +25,7 @@ from bot.programme import Programme, Safety, load_programme, load_safety
 from bot.store.engine import create_engine, migrate
 from bot.store.queries import ReminderStore, Store
 from bot.telegram import callbacks
-from bot.telegram.handlers import Clock, Coach
+from bot.telegram.handlers import Clock, Coach, Context
 from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.records import Records
 from bot.telegram.reminders import ReminderService
@@ -76,6 +77,7 @@ def build_application(
         # cancelled long poll may still hold the (default, single) connection: a second
         # one spares that call a pool time-out and a traceback at every shutdown.
         .get_updates_connection_pool_size(2)
+        .context_types(ContextTypes(context=Context))
         # Paces every message under Telegram's limit, replies before reminders, and waits
         # out a 429's retry_after before trying again.
         .rate_limiter(PriorityRateLimiter(rate=settings.telegram_rate_limit))
@@ -96,8 +98,8 @@ def register_handlers(
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE
     # Group -1 runs before the handlers below, for every message and button press.
-    application.add_handler(MessageHandler(private & new_message, coach.mark_reachable), group=-1)
-    application.add_handler(CallbackQueryHandler(coach.mark_reachable), group=-1)
+    application.add_handler(MessageHandler(private & new_message, coach.recognise), group=-1)
+    application.add_handler(CallbackQueryHandler(coach.recognise), group=-1)
     # Groups first: nothing from a group reaches the coaching handlers or the store.
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & new_message, coach.group_message)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, text, update
+from sqlalchemy import Table, bindparam, func, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -68,20 +68,18 @@ class Store:
             await db.refresh(user)
             return user
 
-    async def reactivate(self, telegram_user_id: int) -> bool:
-        """Mark a person reachable again; True only if they had been marked unreachable."""
+    async def user_seen(self, telegram_user_id: int) -> tuple[User | None, bool]:
+        """The person's row, read because they just wrote or tapped: if they had been marked
+        unreachable, they are reachable again (the bool says whether that changed)."""
         async with self.db() as db:
-            inactive = await db.exec(
-                select(User.id)
-                .where(User.telegram_user_id == telegram_user_id)
-                .where(col(User.active).is_(False))
-            )
-            user_id = inactive.first()
-            if user_id is None:
-                return False
-            await db.exec(update(User).where(col(User.id) == user_id).values(active=True))
+            result = await db.exec(select(User).where(User.telegram_user_id == telegram_user_id))
+            user = result.first()
+            if user is None or user.active:
+                return user, False
+            await db.exec(update(User).where(col(User.id) == user.id).values(active=True))
             await db.commit()
-            return True
+            user.active = True
+            return user, True
 
     async def update_user(self, user_id: int, **values: Any) -> None:
         async with self.db() as db:
@@ -157,8 +155,10 @@ class Store:
         if change.finished:
             values["status"] = "finished"
             values["finished_at"] = now
-        async with self.db() as db:
-            moved = await db.exec(
+        # Core statements on one connection, no ORM session: this runs on every tap, and
+        # the ORM's unit of work costs more here than the two statements themselves.
+        async with self.engine.begin() as connection:
+            moved = await connection.execute(
                 update(ExerciseSession)
                 .where(col(ExerciseSession.id) == session_id)
                 .where(col(ExerciseSession.status) == "open")
@@ -167,12 +167,11 @@ class Store:
                 .values(**values)
             )
             if moved.rowcount != 1:
-                await db.rollback()
-                return False
+                return False  # (nothing was written)
             if change.result is not None and step.exercise is not None:
                 index, outcome = change.result
-                db.add(
-                    ExerciseResult(
+                await connection.execute(
+                    insert(ExerciseResult).values(
                         session_id=session_id,
                         step=index,
                         exercise_key=step.exercise.key,
@@ -181,7 +180,6 @@ class Store:
                         recorded_at=now,
                     )
                 )
-            await db.commit()
             return True
 
     async def outcomes(self, session_id: int) -> dict[int, Outcome]:

@@ -21,7 +21,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes, ExtBot, JobQueue
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.coach import progress
 from bot.coach import safety as safety_rules
@@ -48,8 +48,37 @@ from bot.telegram.render_records import RecordsRenderer
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 Clock = Callable[[], datetime]
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context, which lives for one update (or one job run), plus the person's row
+    as `Coach.recognise` read it at the start of the update: the handler that follows
+    uses that row instead of reading it again (one database round trip less a tap)."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.person: User | None = None
+        self.person_read = False
+
+    def take_person(self) -> tuple[bool, User | None]:
+        """(True, row or None) the first time after `recognise`; then (False, None), so
+        that a second look within the update reads the database afresh."""
+        read, person = self.person_read, self.person
+        self.person_read, self.person = False, None
+        return read, person
+
+
+async def read_person(store: Store, update: Update, context: Context) -> User | None:
+    """The row of the person an update is from (None before /start)."""
+    assert update.effective_user is not None
+    read, person = context.take_person()
+    return person if read else await store.user(update.effective_user.id)
 
 
 async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
@@ -113,17 +142,19 @@ class Coach:
 
     # Users
 
-    async def _user(self, update: Update) -> User | None:
-        assert update.effective_user is not None
-        return await self.store.user(update.effective_user.id)
+    async def _user(self, update: Update, context: Context) -> User | None:
+        return await read_person(self.store, update, context)
 
-    async def mark_reachable(self, update: Update, context: Context) -> None:
-        """Runs before every private update: someone who writes to us can be reached, so
-        if they had blocked the bot, their reminders resume."""
+    async def recognise(self, update: Update, context: Context) -> None:
+        """Runs before every private update: reads the person's row once for the handler
+        that follows, and since someone who writes to us can be reached, resumes their
+        reminders if they had blocked the bot."""
         if update.effective_user is None:
             return
-        if await self.store.reactivate(update.effective_user.id):
+        person, reactivated = await self.store.user_seen(update.effective_user.id)
+        if reactivated:
             log.info("user %d is reachable again", update.effective_user.id)
+        context.person, context.person_read = person, True
 
     async def _new_user(self, update: Update) -> User:
         assert update.effective_user is not None and update.effective_chat is not None
@@ -153,7 +184,7 @@ class Coach:
     # /start and set-up
 
     async def start(self, update: Update, context: Context) -> None:
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             user = await self._new_user(update)
             await self._reply(update, self.render.welcome(user.first_name).text)
@@ -194,7 +225,7 @@ class Coach:
     async def red_flags_answer(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None and query.data is not None
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await query.answer("Please send /start first.")
             return
@@ -230,7 +261,7 @@ class Coach:
     async def time_zone_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None and query.data is not None
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await query.answer("Please send /start first.")
             return
@@ -264,7 +295,7 @@ class Coach:
     async def reminders_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await query.answer("Please send /start first.")
             return
@@ -303,7 +334,7 @@ class Coach:
     async def text(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await self._reply(update, "Hello! Send /start to begin.")
             return
@@ -390,7 +421,7 @@ class Coach:
     # The session
 
     async def session_command(self, update: Update, context: Context) -> None:
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await self.start(update, context)
             return
@@ -400,7 +431,7 @@ class Coach:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await self.start(update, context)
             return
@@ -439,7 +470,7 @@ class Coach:
         await self._show(update, screen)
 
     async def cancel(self, update: Update, context: Context) -> None:
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None:
             await self._reply(update, "There's nothing to cancel. Send /start to begin.")
             return
@@ -467,7 +498,7 @@ class Coach:
         query = update.callback_query
         assert query is not None and query.data is not None
         press = callbacks.parse_session_press(query.data)
-        user = await self._user(update)
+        user = await self._user(update, context)
         session = await self.store.session(press.session_id) if press else None
         if press is None or user is None or session is None or session.user_id != user.id:
             await query.answer("This button no longer works. Send /session to continue.")
@@ -681,7 +712,7 @@ class Coach:
     # Reminders
 
     async def reminders_command(self, update: Update, context: Context) -> None:
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None or user.onboarding != "done":
             await self._reply(update, "Let's set you up first: send /start.")
             return
@@ -702,13 +733,13 @@ class Coach:
         await self._reply(update, text, screen.keyboard)
 
     async def pause(self, update: Update, context: Context) -> None:
-        await self._switch_reminders(update, on=False)
+        await self._switch_reminders(update, context, on=False)
 
     async def resume(self, update: Update, context: Context) -> None:
-        await self._switch_reminders(update, on=True)
+        await self._switch_reminders(update, context, on=True)
 
-    async def _switch_reminders(self, update: Update, *, on: bool) -> None:
-        user = await self._user(update)
+    async def _switch_reminders(self, update: Update, context: Context, *, on: bool) -> None:
+        user = await self._user(update, context)
         if user is None or user.onboarding != "done":
             await self._reply(update, "Let's set you up first: send /start.")
             return
@@ -722,14 +753,14 @@ class Coach:
     async def reminder_settings_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None and query.data is not None
-        user = await self._user(update)
+        user = await self._user(update, context)
         if user is None or user.id is None:
             await query.answer("Please send /start first.")
             return
         await query.answer()
         if query.data in (callbacks.REMINDERS_OFF, callbacks.REMINDERS_ON):
             await self._close_buttons(query, "Changing your reminders…")
-            await self._switch_reminders(update, on=query.data == callbacks.REMINDERS_ON)
+            await self._switch_reminders(update, context, on=query.data == callbacks.REMINDERS_ON)
             return
         slot = "morning" if query.data == callbacks.REMINDERS_MORNING else "evening"
         await self.store.update_user(user.id, awaiting_text=f"{slot}_time")
@@ -772,7 +803,7 @@ class Coach:
         query = update.callback_query
         assert query is not None and query.data is not None and query.message is not None
         press = callbacks.parse_reminder_press(query.data)
-        user = await self._user(update)
+        user = await self._user(update, context)
         delivery = await self.reminders.reminders.delivery(press[0]) if press else None
         if press is None or user is None or delivery is None or delivery.user_id != user.id:
             await query.answer("This reminder no longer works. Send /session to start.")

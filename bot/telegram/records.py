@@ -20,7 +20,7 @@ from bot.store.queries import Store
 from bot.store.records import RecordStore
 from bot.telegram import callbacks
 from bot.telegram.charts import ChartData, ChartPoint, draw_progress
-from bot.telegram.handlers import Clock, Context, close_buttons, reply
+from bot.telegram.handlers import Clock, Context, close_buttons, read_person, reply
 from bot.telegram.render import Renderer
 from bot.telegram.render_records import RecordsRenderer
 
@@ -72,7 +72,7 @@ class Records:
 
     async def progress(self, update: Update, context: Context) -> None:
         assert update.effective_user is not None and update.effective_chat is not None
-        user = await self.store.user(update.effective_user.id)
+        user = await read_person(self.store, update, context)
         if user is None or user.id is None:
             await reply(update, "Send /start to begin; then I can show your progress.")
             return
@@ -105,7 +105,7 @@ class Records:
 
     async def history(self, update: Update, context: Context) -> None:
         assert update.effective_user is not None
-        user = await self.store.user(update.effective_user.id)
+        user = await read_person(self.store, update, context)
         if user is None or user.id is None:
             await reply(update, "Send /start to begin.")
             return
@@ -115,7 +115,7 @@ class Records:
 
     async def export(self, update: Update, context: Context) -> None:
         assert update.effective_user is not None and update.effective_chat is not None
-        user = await self.store.user(update.effective_user.id)
+        user = await read_person(self.store, update, context)
         if user is None or user.id is None:
             await reply(update, "I hold nothing about you: you haven't started yet.")
             return
@@ -140,7 +140,7 @@ class Records:
 
     async def delete(self, update: Update, context: Context) -> None:
         assert update.effective_user is not None
-        user = await self.store.user(update.effective_user.id)
+        user = await read_person(self.store, update, context)
         if user is None or user.id is None:
             await reply(update, "I hold nothing about you, so there is nothing to delete.")
             return
@@ -154,7 +154,7 @@ class Records:
             await query.answer("Kept.")
             await close_buttons(query, "Nothing was deleted.")
             return
-        user = await self.store.user(update.effective_user.id)
+        user = await read_person(self.store, update, context)
         row_id = callbacks.parse_delete_button(query.data)
         if user is None or user.id is None or user.id != row_id:
             await query.answer("There's nothing to delete with this button.")
