@@ -30,6 +30,7 @@ from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.records import Records
 from bot.telegram.reminders import ReminderService
 from bot.telegram.render import Renderer
+from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def build_application(
         # cancelled long poll may still hold the (default, single) connection: a second
         # one spares that call a pool time-out and a traceback at every shutdown.
         .get_updates_connection_pool_size(2)
+        # Different people's updates overlap; each person's stay in order.
+        .concurrent_updates(PerChatUpdateProcessor())
         .context_types(ContextTypes(context=Context))
         # Paces every message under Telegram's limit, replies before reminders, and waits
         # out a 429's retry_after before trying again.
