@@ -30,6 +30,7 @@ from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.records import Records
 from bot.telegram.reminders import ReminderService
 from bot.telegram.render import Renderer
+from bot.telegram.transport import AiohttpRequest
 from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,13 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        # Requests over aiohttp rather than PTB's default httpx: a quarter of the CPU per
+        # request (see bot/telegram/transport.py).
+        .request(AiohttpRequest())
         # On stop, PTB confirms the last updates with one more getUpdates while the
-        # cancelled long poll may still hold the (default, single) connection: a second
-        # one spares that call a pool time-out and a traceback at every shutdown.
-        .get_updates_connection_pool_size(2)
+        # cancelled long poll may still hold a connection: a second one spares that call
+        # a pool time-out and a traceback at every shutdown.
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
         # Different people's updates overlap; each person's stay in order.
         .concurrent_updates(PerChatUpdateProcessor())
         .context_types(ContextTypes(context=Context))

@@ -9,8 +9,8 @@ import sys
 class RedactToken(logging.Filter):
     """Replace the token wherever it appears in a record (message, arguments, traceback).
 
-    httpx and PTB put request URLs, which carry the token, into their messages and
-    exceptions; filtering the formatted record catches every one of them.
+    Request URLs carry the token, and they appear in log lines (our transport's debug
+    line, httpx's) and in exceptions; filtering the formatted record catches them all.
     """
 
     def __init__(self, token: str) -> None:
