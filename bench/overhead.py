@@ -6,40 +6,39 @@
 A database is pre-filled with `--prefill` people and `--days` days of history each (one
 finished session a day, every exercise done). Then `--users` simulated people go through
 sessions at once - /session, a pain rating, Done after Done, `--pause` seconds between
-taps - for `--seconds`. The
-emulator times each update from the moment getUpdates hands it to the bot to the bot's
-first request about it (the reply, an edit or the answer to a tap): the bot-side time,
-queueing inside the bot included. Then the same load against a bare PTB echo bot (reply
-with the text, answer a tap) on the same emulator. Rate limiting is off for both: this
-measures the bot's work, not Telegram's pace.
+taps - for `--seconds`, against `python -m bot` started as its own process, as an operator
+runs it. This process plays Telegram (the emulator) and the people; it times each update
+from the moment getUpdates hands it to the bot to the bot's first request about it (the
+reply, an edit or the answer to a tap): the bot-side time, queueing inside the bot
+included. Then the same load against a bare PTB echo bot (`bench/echo_bot.py`, its own
+process too). Rate limiting is off for both: this measures the bot's work, not
+Telegram's pace. The CPU time each bot process used per update is printed beside.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, MessageHandler
-from telegram.ext import filters as ptb_filters
 
 from bench.reminders import percentile
-from bot.app import build_application, running
-from bot.config import load_settings
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.store.engine import create_engine, migrate
 from bot.store.models import ExerciseResult, ExerciseSession, User
 
 TOKEN = "1:BENCH"
 ACTIVE_FIRST = 900_000
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def prefill(database_url: str, people: int, days: int) -> None:
@@ -58,7 +57,8 @@ async def prefill(database_url: str, people: int, days: int) -> None:
     session_id = 0
     for day in range(days, 0, -1):
         started = now - timedelta(days=day)
-        sessions, results = [], []
+        sessions: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
         for user in range(1, people + 1):
             session_id += 1
             sessions.append({"id": session_id, "user_id": user, "local_date":
@@ -123,7 +123,9 @@ class Timer:
                 self.latencies.append(now - self.waiting_query.pop(query_id)[1])
 
 
-async def person(emulator: BotApiEmulator, user_id: int, until: float, pause: float) -> None:
+async def person(
+    emulator: BotApiEmulator, user_id: int, until: float, pause: float, start_after: float
+) -> None:
     def latest() -> SentMessage | None:
         mine = emulator.bot_messages(user_id)
         return mine[-1] if mine else None
@@ -138,6 +140,7 @@ async def person(emulator: BotApiEmulator, user_id: int, until: float, pause: fl
                 return
             await asyncio.sleep(0.02)
 
+    await asyncio.sleep(start_after)
     while time.monotonic() < until:
         shown = latest()
         labels = shown.button_texts() if shown else []
@@ -152,59 +155,98 @@ async def person(emulator: BotApiEmulator, user_id: int, until: float, pause: fl
         await asyncio.sleep(pause)  # a person reads before tapping again
 
 
-def echo_application(emulator: BotApiEmulator) -> AnyApplication:
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("✅ Done", callback_data="d")]])
-
-    async def echo(update: Update, _context: Any) -> None:
-        assert update.effective_message is not None and update.effective_chat is not None
-        await update.get_bot().send_message(
-            update.effective_chat.id, update.effective_message.text or "?", reply_markup=keyboard
-        )
-
-    async def pressed(update: Update, _context: Any) -> None:
-        assert update.callback_query is not None and update.effective_chat is not None
-        await update.callback_query.answer()
-        await update.get_bot().send_message(update.effective_chat.id, "Done", reply_markup=keyboard)
-
-    application = ApplicationBuilder().token(TOKEN).base_url(emulator.base_url).build()
-    application.add_handler(MessageHandler(ptb_filters.TEXT, echo))
-    application.add_handler(CallbackQueryHandler(pressed))
-    return application
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(
     emulator: BotApiEmulator,
-    application: AnyApplication,
+    command: list[str],
+    env: dict[str, str],
     users: int,
     seconds: float,
     pause: float,
-) -> list[float]:
-    async with running(application):
-        # Set-up (not timed): everyone onboarded enough to start sessions.
+) -> tuple[list[float], float]:
+    """Launch a bot process, wait until it polls, drive the load; the update latencies and
+    the bot process's CPU seconds per update."""
+    polled = asyncio.Event()
+
+    def on_request(method: str, _params: dict[str, Any]) -> None:
+        if method == "getUpdates":
+            polled.set()
+
+    emulator.on_request = on_request
+    emulator.polls_released = False
+    # (Popen in a coroutine: the bot runs beside this event loop, which plays Telegram.)
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})  # noqa: ASYNC220
+    try:
+        await asyncio.wait_for(polled.wait(), 60)
         timer = Timer(emulator)
+        cpu_before = cpu_seconds(process.pid)
         until = time.monotonic() + seconds
         await asyncio.gather(
-            *(person(emulator, ACTIVE_FIRST + i, until, pause) for i in range(users))
+            # People start spread over one pause, as they would, not all in the same
+            # millisecond: a burst of `users` updates at once would measure that one
+            # queue, not the time an update takes.
+            *(
+                person(emulator, ACTIVE_FIRST + i, until, pause, i * pause / users)
+                for i in range(users)
+            )
         )
+        cpu = cpu_seconds(process.pid) - cpu_before
+    finally:
         await emulator.release_polls()
-    emulator.on_handout = None
-    emulator.on_request = None
-    return timer.latencies
+        process.terminate()
+        await asyncio.to_thread(process.wait, 30)
+        emulator.on_handout = None
+        emulator.on_request = None
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} ended with status {process.returncode}")
+    return timer.latencies, cpu / max(len(timer.latencies), 1)
 
 
 async def main(
-    users: int, people: int, days: int, seconds: float, pause: float, database_url: str | None
+    users: int,
+    people: int,
+    days: int,
+    seconds: float,
+    pause: float,
+    database_url: str | None,
+    reuse: bool,
 ) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
     database_url = database_url or f"sqlite+aiosqlite:///{folder / 'bot.db'}"
     started = time.monotonic()
-    await prefill(database_url, people, days)
+    if not reuse:
+        await prefill(database_url, people, days)
+        await add_active_people(database_url, users)
     prefill_seconds = time.monotonic() - started
     emulator = BotApiEmulator(TOKEN)
     await emulator.start()
     for i in range(users):
         emulator.add_private_chat(ACTIVE_FIRST + i, "Active")
-    # The simulated people are set up already: straight into sessions.
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "TELEGRAM_RATE_LIMIT": "1000",
+    }
+    try:
+        bot = await measure(emulator, [sys.executable, "-m", "bot"], env, users, seconds, pause)
+        echo = await measure(
+            emulator, [sys.executable, "-m", "bench.echo_bot"], env, users, seconds, pause
+        )
+    finally:
+        await emulator.stop()
+    return {"bot": bot, "echo": echo, "prefill": prefill_seconds,
+            "violations": len(emulator.violations)}  # fmt: skip
+
+
+async def add_active_people(database_url: str, users: int) -> None:
+    """The simulated people, set up already: straight into sessions."""
     engine = create_engine(database_url)
     async with engine.begin() as connection:
         await connection.execute(
@@ -216,16 +258,6 @@ async def main(
               "reminders_on": False} for i in range(users)],
         )  # fmt: skip
     await engine.dispose()
-    settings = load_settings(
-        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url,
-         "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "TELEGRAM_RATE_LIMIT": "1000"}
-    )  # fmt: skip
-    application = build_application(settings)
-    bot_latencies = await measure(emulator, application, users, seconds, pause)
-    echo_latencies = await measure(emulator, echo_application(emulator), users, seconds, pause)
-    await emulator.stop()
-    return {"bot": bot_latencies, "echo": echo_latencies, "prefill": prefill_seconds,
-            "violations": len(emulator.violations), "today": date.today()}  # fmt: skip
 
 
 def figures(values: list[float]) -> str:
@@ -243,15 +275,36 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between taps")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the database at --database-url as an earlier run left it (no pre-fill)",
+    )
     args = parser.parse_args()
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs --database-url")
     result = asyncio.run(
-        main(args.users, args.prefill, args.days, args.seconds, args.pause, args.database_url)
+        main(
+            args.users,
+            args.prefill,
+            args.days,
+            args.seconds,
+            args.pause,
+            args.database_url,
+            args.reuse,
+        )
     )
     engine_name = "SQLite" if not args.database_url else args.database_url.split(":")[0]
     prefilled = f"{args.prefill} people x {args.days} days"
-    print(f"database: {engine_name}, {prefilled} pre-filled in {result['prefill']:.0f} s")
-    print(f"glute coach, update to first reply: {figures(result['bot'])}")
-    print(f"bare PTB echo bot, same load:       {figures(result['echo'])}")
-    ratio = percentile(result["bot"], 0.99) / percentile(result["echo"], 0.99)
+    if args.reuse:
+        print(f"database: {engine_name}, reused as an earlier run left it")
+    else:
+        print(f"database: {engine_name}, {prefilled} pre-filled in {result['prefill']:.0f} s")
+    bot, echo = result["bot"], result["echo"]
+    print(f"glute coach, update to first reply: {figures(bot[0])}, "
+          f"CPU {bot[1] * 1000:.1f} ms/update")  # fmt: skip
+    print(f"bare PTB echo bot, same load:       {figures(echo[0])}, "
+          f"CPU {echo[1] * 1000:.1f} ms/update")  # fmt: skip
+    ratio = percentile(bot[0], 0.99) / percentile(echo[0], 0.99)
     print(f"p99 ratio bot/echo: {ratio:.2f} (target <= 2)")
     print(f"spec violations: {result['violations']}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlmodel import col
 
 from bench.reminders import Presser, percentile
 from bot.app import build_application, running
@@ -41,7 +42,7 @@ async def add_four_weeks(database_url: str, telegram_user_id: int) -> None:
     async with engine.begin() as connection:
         user_id = (
             await connection.execute(
-                select(User.id).where(User.telegram_user_id == telegram_user_id)  # type: ignore[arg-type]
+                select(col(User.id)).where(col(User.telegram_user_id) == telegram_user_id)
             )
         ).scalar_one()
         for day in range(28, 0, -1):

@@ -37,7 +37,7 @@ FIRST_PERSON = 100_000
 async def prefill(database_url: str, emulator: BotApiEmulator, users: int, due: datetime) -> None:
     engine = create_engine(database_url)
     await migrate(engine)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "telegram_user_id": FIRST_PERSON + i,
             "chat_id": FIRST_PERSON + i,
