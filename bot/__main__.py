@@ -54,19 +54,29 @@ def main(argv: list[str]) -> int:
         print("database is up to date", file=sys.stderr)
         return 0
 
-    if hook is not None:
-        from bot.app import build_application
-        from bot.webhook import run
+    from telegram.error import InvalidToken
 
-        asyncio.run(run(build_application(settings, programme, safety), hook))
-        return 0
-    return _run(settings, programme, safety)
+    try:
+        if hook is not None:
+            from bot.app import build_application
+            from bot.webhook import run
+
+            asyncio.run(run(build_application(settings, programme, safety), hook))
+            return 0
+        return _run(settings, programme, safety)
+    except InvalidToken:
+        print(
+            "error: Telegram refused TELEGRAM_BOT_TOKEN (invalid or revoked); get the "
+            "current token from @BotFather with /token",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _run(settings: Settings, programme: Programme, safety: Safety) -> int:
     from telegram.error import InvalidToken
 
-    from bot.app import build_application
+    from bot.app import build_application, close_transports
 
     application = build_application(settings, programme, safety)
     try:
@@ -79,14 +89,11 @@ def _run(settings: Settings, programme: Programme, safety: Safety) -> int:
             # time-outs), PTB keeps trying with growing pauses (up to 30 s) instead of
             # exiting; each failed try is logged by our rate limiter as a warning.
             bootstrap_retries=-1,
+            close_loop=False,
         )
     except InvalidToken:
-        print(
-            "error: Telegram refused TELEGRAM_BOT_TOKEN (invalid or revoked); get the "
-            "current token from @BotFather with /token",
-            file=sys.stderr,
-        )
-        return 2
+        asyncio.get_event_loop().run_until_complete(close_transports(application))
+        raise
     return 0
 
 

@@ -70,6 +70,7 @@ def build_application(
         records.close()
         await engine.dispose()
 
+    transports = (AiohttpRequest(), AiohttpRequest(connection_pool_size=2))
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
@@ -77,11 +78,11 @@ def build_application(
         .base_file_url(settings.telegram_file_base_url)
         # Requests over aiohttp rather than PTB's default httpx: a quarter of the CPU per
         # request (see bot/telegram/transport.py).
-        .request(AiohttpRequest())
+        .request(transports[0])
         # On stop, PTB confirms the last updates with one more getUpdates while the
         # cancelled long poll may still hold a connection: a second one spares that call
         # a pool time-out and a traceback at every shutdown.
-        .get_updates_request(AiohttpRequest(connection_pool_size=2))
+        .get_updates_request(transports[1])
         # Different people's updates overlap; each person's stay in order.
         .concurrent_updates(PerChatUpdateProcessor())
         .context_types(ContextTypes(context=Context))
@@ -95,6 +96,7 @@ def build_application(
     )
     application.bot_data["store"] = store
     application.bot_data["reminders"] = reminders
+    application.bot_data["transports"] = transports
     register_handlers(application, coach, records)
     return application
 
@@ -155,6 +157,13 @@ def register_handlers(
     application.add_handler(ChatMemberHandler(coach.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(coach.stale_button))
     application.add_error_handler(coach.on_error)
+
+
+async def close_transports(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the HTTP sessions when PTB did not: it closes them only for a bot whose start
+    (getMe) succeeded, and aiohttp complains at exit about sessions left open."""
+    for transport in application.bot_data["transports"]:
+        await transport.shutdown()
 
 
 @asynccontextmanager

@@ -25,9 +25,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot.app import close_transports
 from bot.config import WebhookSettings
 from bot.store.queries import Store
 
@@ -76,7 +77,11 @@ def web_app(application: AnyApplication, hook: WebhookSettings) -> web.Applicati
 @asynccontextmanager
 async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIterator[None]:
     """Run the Application behind the webhook server inside an existing event loop."""
-    await _until_reachable(application.initialize, "getMe")
+    try:
+        await _until_reachable(application.initialize, "getMe")
+    except InvalidToken:
+        await close_transports(application)
+        raise
     if application.post_init:
         await application.post_init(application)
     await application.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from sqlalchemy import text
@@ -23,3 +24,10 @@ async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[dict[str, A
     async with engine.connect() as connection:
         result = await connection.execute(text(sql), params)
         return [dict(row._mapping) for row in result]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

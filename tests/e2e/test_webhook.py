@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.app import build_application
 from bot.config import Settings, WebhookSettings
 from bot.emulator import BotApiEmulator
 from bot.programme import Programme, Safety
-from bot.webhook import serving
-from tests.e2e.helpers import onboard, rows
+from bot.webhook import serving, web_app
+from tests.e2e.helpers import free_port, onboard, rows
 from tests.e2e.history import do_session
 from tests.e2e.person import Person
 
 SECRET = "s3cret-Token_1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -110,3 +105,26 @@ async def test_an_unreachable_telegram_at_start_is_waited_for(
         (reply,) = await alex.say("/help")
         assert "/session" in reply.text
     assert "getMe: Telegram can't be reached (Bad Gateway), trying again in 1 s" in caplog.text
+
+
+async def test_healthz_says_503_when_the_database_does_not_answer(
+    settings: Settings, quick_programme: Programme, safety: Safety
+) -> None:
+    # A real engine whose server refuses connections (nothing listens on that port).
+    dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone"
+    application = build_application(replace(settings, database_url=dead), quick_programme, safety)
+    port = free_port()
+    hook = WebhookSettings(url=f"http://127.0.0.1:{port}/telegram", secret=SECRET,
+                           listen="127.0.0.1", port=port)  # fmt: skip
+    runner = web.AppRunner(web_app(application, hook), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, hook.listen, hook.port).start()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
+            assert (response.status, await response.text()) == (503, "database unavailable")
+    finally:
+        await runner.cleanup()
+        await application.bot_data["store"].engine.dispose()

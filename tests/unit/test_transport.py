@@ -57,13 +57,12 @@ async def test_parameters_and_files_arrive_as_ptb_encodes_them(
     request = AiohttpRequest()
     await request.initialize()
     try:
-        plain = RequestData([RequestParameter.from_input("chat_id", 7), RequestParameter.from_input("text", "Hi ✅")])
+        param = RequestParameter.from_input
+        plain = RequestData([param("chat_id", 7), param("text", "Hi ✅")])
         status, body = await request.do_request(f"{url}/sendMessage", "POST", plain)
         assert status == 200 and json.loads(body) == {"ok": True, "result": True}
         document = InputFile(b"day,pain\n1,4\n", filename="pain.csv")
-        upload = RequestData(
-            [RequestParameter.from_input("chat_id", 7), RequestParameter.from_input("document", document)]
-        )
+        upload = RequestData([param("chat_id", 7), param("document", document)])
         await request.do_request(f"{url}/sendDocument", "POST", upload)
     finally:
         await request.shutdown()
