@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,9 +23,11 @@ from bot.config import Settings, WebhookSettings
 from bot.emulator import BotApiEmulator
 from bot.programme import Programme, Safety
 from bot.webhook import serving, web_app
+from tests.conftest import TOKEN
 from tests.e2e.helpers import free_port, onboard, rows
 from tests.e2e.history import do_session
 from tests.e2e.person import Person
+from tests.e2e.test_restart import ROOT, _wait_until
 
 SECRET = "s3cret-Token_1"
 
@@ -128,3 +136,49 @@ async def test_healthz_says_503_when_the_database_does_not_answer(
     finally:
         await runner.cleanup()
         await application.bot_data["store"].engine.dispose()
+
+
+async def test_sigterm_finishes_the_update_in_hand_and_exits(
+    emulator: BotApiEmulator, database_url: str, tmp_path: Path, alex: Person
+) -> None:
+    """`python -m bot webhook` as its own process: SIGTERM while a reply is on its way."""
+    port = free_port()
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url,
+           "DATABASE_URL": database_url, "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+           "WEBHOOK_SECRET": SECRET, "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port),
+           "LOG_LEVEL": "INFO"}  # fmt: skip
+    log = (tmp_path / "bot.log").open("wb")
+    # (Popen returns at once; the emulator goes on answering in this loop.)
+    process = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "bot", "webhook"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    try:
+        await _wait_until(lambda: emulator.webhook is not None, "the webhook to be set", 30)
+        await onboard(alex)
+        # Telegram is slow to take the next message: the update is still in hand when the
+        # signal comes.
+        emulator.delays["sendMessage"] = [2.0]
+        sent_before = len(emulator.requests)
+        await emulator.send_text(alex.user_id, "/session")
+        await _wait_until(
+            lambda: any(m == "sendMessage" for m, _ in emulator.requests[sent_before:]),
+            "the reply to be on its way",
+        )
+        process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        await _wait_until(lambda: process.poll() is not None, "a graceful stop", 15)
+        # The process waited for the reply (held 2 s by the emulator) before exiting.
+        assert "pain" in alex.messages[-1].text.lower()
+        assert 1.5 < time.monotonic() - stopped < 10
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # The session it showed is stored.
+    engine = create_async_engine(database_url)
+    try:
+        (session,) = await rows(engine, "SELECT step, status FROM sessions")
+        assert (session["step"], session["status"]) == (0, "open")
+    finally:
+        await engine.dispose()
+    assert "Traceback" not in (tmp_path / "bot.log").read_text()
