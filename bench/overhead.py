@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -140,6 +141,7 @@ async def person(
                 return
             await asyncio.sleep(0.02)
 
+    rng = random.Random(user_id)  # the same pauses in every run
     await asyncio.sleep(start_after)
     while time.monotonic() < until:
         shown = latest()
@@ -152,7 +154,10 @@ async def person(
         else:
             await emulator.send_text(user_id, "/session")
         await asyncio.wait_for(wait_beyond(before), 60)
-        await asyncio.sleep(pause)  # a person reads before tapping again
+        # A person reads before tapping again, some quicker, some slower: with the same
+        # pause for everyone they would move in lockstep and all finish a session (the
+        # dearest update) in the same second, over and over.
+        await asyncio.sleep(pause * rng.uniform(0.5, 1.5))
 
 
 def cpu_seconds(pid: int) -> float:
