@@ -91,7 +91,9 @@ async def main(people: int, database_url: str | None) -> None:
     finally:
         await emulator.release_polls()
         process.terminate()
-        process.wait(15)
+        # Waited for in a thread: this loop is Telegram, and must answer the bot's last
+        # calls while it stops.
+        await asyncio.to_thread(process.wait, 15)
         await emulator.stop()
     print(f"{people} people in {'SQLite' if 'sqlite' in database_url else 'PostgreSQL'}")
     print(f"ready to serve (first getUpdates) {ready[0] - launched:.2f} s after launch "

@@ -76,8 +76,8 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        # Requests over aiohttp rather than PTB's default httpx: a quarter of the CPU per
-        # request (see bot/telegram/transport.py).
+        # Requests over aiohttp rather than PTB's default httpx, whose transport costs
+        # four times the CPU per request (see bot/telegram/transport.py).
         .request(transports[0])
         # On stop, PTB confirms the last updates with one more getUpdates while the
         # cancelled long poll may still hold a connection: a second one spares that call
