@@ -37,7 +37,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # person who taps ten times in a row waits for their own updates without holding
         # the slots others need.
         super().__init__(WAITING_UPDATES)
-        self.slots = max_concurrent_updates
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._turns: dict[int, _Turn] = {}
 
