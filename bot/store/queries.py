@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -68,18 +68,36 @@ class Store:
             await db.refresh(user)
             return user
 
-    async def user_seen(self, telegram_user_id: int) -> tuple[User | None, bool]:
-        """The person's row, read because they just wrote or tapped: if they had been marked
-        unreachable, they are reachable again (the bool says whether that changed)."""
+    async def user_seen(
+        self, telegram_user_id: int
+    ) -> tuple[User | None, ExerciseSession | None, bool]:
+        """The person's row and their newest unfinished session, read in one query because
+        they just wrote or tapped; if they had been marked unreachable, they are reachable
+        again (the bool says whether that changed)."""
         async with self.db() as db:
-            result = await db.exec(select(User).where(User.telegram_user_id == telegram_user_id))
-            user = result.first()
-            if user is None or user.active:
-                return user, False
+            result = await db.exec(
+                select(User, ExerciseSession)
+                .outerjoin(
+                    ExerciseSession,
+                    and_(
+                        col(ExerciseSession.user_id) == col(User.id),
+                        col(ExerciseSession.status).in_(UNFINISHED),
+                    ),
+                )
+                .where(User.telegram_user_id == telegram_user_id)
+                .order_by(col(ExerciseSession.id).desc())
+                .limit(1)
+            )
+            row = result.first()
+            if row is None:
+                return None, None, False
+            user, session = row
+            if user.active:
+                return user, session, False
             await db.exec(update(User).where(col(User.id) == user.id).values(active=True))
             await db.commit()
             user.active = True
-            return user, True
+            return user, session, True
 
     async def update_user(self, user_id: int, **values: Any) -> None:
         async with self.db() as db:

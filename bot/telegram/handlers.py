@@ -52,9 +52,10 @@ Clock = Callable[[], datetime]
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """PTB's context, which lives for one update (or one job run), plus the person's row
-    as `Coach.recognise` read it at the start of the update: the handler that follows
-    uses that row instead of reading it again (one database round trip less a tap)."""
+    """PTB's context, which lives for one update (or one job run), plus what
+    `Coach.recognise` read at the start of the update - the person's row and their newest
+    unfinished session - so that the handler which follows need not read them again
+    (a tap costs two database round trips fewer)."""
 
     def __init__(
         self,
@@ -65,6 +66,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         super().__init__(application, chat_id, user_id)
         self.person: User | None = None
         self.person_read = False
+        self.unfinished: ExerciseSession | None = None
 
     def take_person(self) -> tuple[bool, User | None]:
         """(True, row or None) the first time after `recognise`; then (False, None), so
@@ -72,6 +74,12 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         read, person = self.person_read, self.person
         self.person_read, self.person = False, None
         return read, person
+
+    def take_session(self, session_id: int) -> ExerciseSession | None:
+        """The unfinished session read at the start of the update if it is `session_id`
+        (once; None otherwise: read it from the database)."""
+        session, self.unfinished = self.unfinished, None
+        return session if session is not None and session.id == session_id else None
 
 
 async def read_person(store: Store, update: Update, context: Context) -> User | None:
@@ -146,15 +154,15 @@ class Coach:
         return await read_person(self.store, update, context)
 
     async def recognise(self, update: Update, context: Context) -> None:
-        """Runs before every private update: reads the person's row once for the handler
-        that follows, and since someone who writes to us can be reached, resumes their
-        reminders if they had blocked the bot."""
+        """Runs before every private update: reads the person's row and newest unfinished
+        session once for the handler that follows, and since someone who writes to us can
+        be reached, resumes their reminders if they had blocked the bot."""
         if update.effective_user is None:
             return
-        person, reactivated = await self.store.user_seen(update.effective_user.id)
+        person, unfinished, reactivated = await self.store.user_seen(update.effective_user.id)
         if reactivated:
             log.info("user %d is reachable again", update.effective_user.id)
-        context.person, context.person_read = person, True
+        context.person, context.person_read, context.unfinished = person, True, unfinished
 
     async def _new_user(self, update: Update) -> User:
         assert update.effective_user is not None and update.effective_chat is not None
@@ -499,7 +507,11 @@ class Coach:
         assert query is not None and query.data is not None
         press = callbacks.parse_session_press(query.data)
         user = await self._user(update, context)
-        session = await self.store.session(press.session_id) if press else None
+        session = None
+        if press is not None:
+            session = context.take_session(press.session_id) or await self.store.session(
+                press.session_id
+            )
         if press is None or user is None or session is None or session.user_id != user.id:
             await query.answer("This button no longer works. Send /session to continue.")
             return

@@ -89,3 +89,35 @@ async def test_an_answer_applies_once(database_url: str, programme: Programme) -
         statuses = (await connection.execute(text("SELECT status FROM sessions ORDER BY id"))).all()
     await engine.dispose()
     assert [s[0] for s in statuses] == ["abandoned", "open"]
+
+
+async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    await migrate(engine)
+    store = Store(engine)
+    now = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    assert await store.user_seen(99) == (None, None, False)  # not started yet
+    user = await store.add_user(_user(7, now))
+    other = await store.add_user(_user(8, now))
+    assert user.id is not None and other.id is not None
+    assert await store.user_seen(7) == (user, None, False)
+    done = await store.start_session(user.id, "2026-05-31", now - timedelta(days=1))
+    assert done.id is not None
+    await store.set_session_status(done.id, "finished", was="open")
+    await store.start_session(other.id, "2026-06-01", now)  # someone else's
+    seen, unfinished, _ = await store.user_seen(7)
+    assert seen == user and unfinished is None  # a finished session is not unfinished
+    today = await store.start_session(user.id, "2026-06-01", now)
+    _, unfinished, _ = await store.user_seen(7)
+    assert unfinished is not None and unfinished.id == today.id
+    await store.set_session_status(today.id or 0, "left", was="open")
+    _, unfinished, _ = await store.user_seen(7)
+    assert unfinished is not None and (unfinished.id, unfinished.status) == (today.id, "left")
+    # Someone marked unreachable is reachable again once they write, exactly once.
+    await store.update_user(user.id, active=False)
+    seen, _, reactivated = await store.user_seen(7)
+    assert seen is not None and seen.active and reactivated
+    assert (await store.user_seen(7))[2] is False
+    await engine.dispose()
