@@ -156,7 +156,7 @@ async def person(
         await asyncio.wait_for(wait_beyond(before), 60)
         # A person reads before tapping again, some quicker, some slower: with the same
         # pause for everyone they would move in lockstep and all finish a session (the
-        # dearest update) in the same second, over and over.
+        # costliest update) in the same second, over and over.
         await asyncio.sleep(pause * rng.uniform(0.5, 1.5))
 
 
