@@ -83,14 +83,10 @@ def build_application(
         # cancelled long poll may still hold a connection: a second one spares that call
         # a pool time-out and a traceback at every shutdown.
         .get_updates_request(transports[1])
-        # On PostgreSQL, different people's updates overlap; each person's stay in order.
-        # SQLite takes one writer at a time, and an update's write transaction stays open
-        # across turns of the event loop: with updates overlapping under load, writers
-        # waited past the 5-s busy timeout ("database is locked", seen in
-        # bench.overhead), so on SQLite updates are handled one at a time (PTB's default).
-        .concurrent_updates(
-            PerChatUpdateProcessor() if engine.dialect.name == "postgresql" else False
-        )
+        # Different people's updates overlap; each person's stay in order. (On SQLite
+        # the engine has one connection, so their statements queue rather than contend
+        # for SQLite's write lock: see bot/store/engine.py.)
+        .concurrent_updates(PerChatUpdateProcessor())
         .context_types(ContextTypes(context=Context))
         # Paces every message under Telegram's limit, replies before reminders, and waits
         # out a 429's retry_after before trying again.

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# How long SQLite lets a writer wait for another connection's write to end.
+BUSY_TIMEOUT_MS = 5000
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -22,7 +24,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # the last commits on a power cut) and spares an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -30,9 +32,20 @@ def create_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
-    if url.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    if url.get_backend_name() != "sqlite":
+        return create_async_engine(url)
+    options: dict[str, Any] = {}
+    if url.database not in (None, "", ":memory:"):
+        # One connection for the whole process. SQLite lets one writer in at a time, and
+        # an async transaction stays open across turns of the event loop: with several
+        # connections, people's updates handled side by side made writers wait on each
+        # other inside SQLite, past the busy timeout under load ("database is locked").
+        # With one, statements queue here, in the event loop, in the order they came;
+        # each is a few milliseconds. (The busy timeout still covers other processes,
+        # such as a backup, opening the same file.)
+        options = {"pool_size": 1, "max_overflow": 0}
+    engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine
 
 

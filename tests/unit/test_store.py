@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -19,6 +22,7 @@ from bot.coach.session import (
     session_steps,
 )
 from bot.programme import Programme
+from bot.store import engine as engine_module
 from bot.store.engine import create_engine, migrate
 from bot.store.models import User
 from bot.store.queries import Store
@@ -121,3 +125,39 @@ async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
     assert seen is not None and seen.active and reactivated
     assert (await store.user_seen(7))[2] is False
     await engine.dispose()
+
+
+async def test_sqlite_writers_queue_in_the_process_not_in_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates handled side by side may both write while one's transaction is open across
+    turns of the event loop. The second waits its turn in the process, however long the
+    first takes; inside SQLite it would give up after the busy timeout ("database is
+    locked", seen under load with a connection per update)."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 50)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await migrate(engine)
+    store = Store(engine)
+    first = await store.add_user(_user(1, datetime(2026, 6, 1, tzinfo=UTC)))
+    second = await store.add_user(_user(2, datetime(2026, 6, 1, tzinfo=UTC)))
+    assert first.id is not None and second.id is not None
+    order: list[str] = []
+
+    async def slow_writer() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE users SET first_name = 'slow' WHERE id = :id"), {"id": first.id}
+            )
+            await asyncio.sleep(0.3)  # six busy timeouts
+            order.append("slow committed")
+
+    async def other_writer() -> None:
+        await asyncio.sleep(0.05)  # once the slow writer holds SQLite's write lock
+        await store.update_user(second.id, first_name="other")
+        order.append("other committed")
+
+    await asyncio.gather(slow_writer(), other_writer())
+    names = [(await store.user(1)), (await store.user(2))]
+    await engine.dispose()
+    assert order == ["slow committed", "other committed"]
+    assert [user.first_name for user in names if user] == ["slow", "other"]
