@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from telegram.error import InvalidToken
+
 
 class RedactToken(logging.Filter):
     """Replace the token wherever it appears in a record (message, arguments, traceback).
@@ -30,9 +32,21 @@ class RedactToken(logging.Filter):
         return True
 
 
+class NoTracebackForRefusedToken(logging.Filter):
+    """PTB logs a refused token with a traceback from deep inside its start-up; our one
+    line after it says what to do, and the traceback adds nothing for an operator."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(level: str, token: str, stream: object = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NoTracebackForRefusedToken())  # (first: the next formats tracebacks)
     handler.addFilter(RedactToken(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -153,6 +153,5 @@ async def test_a_refused_token_is_one_clear_line(
     assert process.returncode == 2
     assert "error: Telegram refused TELEGRAM_BOT_TOKEN" in stderr.decode()
     assert "Unclosed" not in stderr.decode()  # the HTTP sessions were closed
-    if mode == "webhook":  # (polling: PTB's retry loop logs the refusal with a traceback)
-        assert "Traceback" not in stderr.decode()
+    assert "Traceback" not in stderr.decode()
     assert "999:WRONG" not in stderr.decode()
