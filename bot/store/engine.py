@@ -43,11 +43,10 @@ def create_engine(database_url: str) -> AsyncEngine:
         # With one, statements queue here, in the event loop, in the order they came;
         # each is a few milliseconds. (The busy timeout still covers other processes,
         # such as a backup, opening the same file.)
-        options = {"pool_size": 1, "max_overflow": 0}
         # Every use of the connection ends its own transaction (a session's close rolls
         # back, `begin()` commits or rolls back), so the pool's extra rollback on return
         # would only add a round trip to aiosqlite's thread per call.
-        options["pool_reset_on_return"] = None
+        options = {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None}
     engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine

@@ -17,8 +17,9 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 # Enough to overlap the waits of one update (database, Telegram) with the work of
-# others, few enough that every update in flight gets a pooled database connection
-# (SQLAlchemy's default pool holds 15) with room for the reminder sender.
+# others. On PostgreSQL, few enough that every update in flight gets a pooled connection
+# (SQLAlchemy's default pool holds 15) with room for the reminder sender; on SQLite the
+# engine has one connection, which they take in turn (bot/store/engine.py).
 MAX_CONCURRENT_UPDATES = 8
 # Updates accepted from the queue and waiting for their chat's turn or a slot.
 WAITING_UPDATES = 1024
