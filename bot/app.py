@@ -3,37 +3,45 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
     ContextTypes,
     MessageHandler,
-    filters,
 )
 
+from bot.catalog import LOCALES_DIR, Catalog
+from bot.coach.pain import PAIN_MAX, PAIN_MIN
 from bot.coach.timezones import utc_now
 from bot.config import Settings
 from bot.programme import Programme, Safety, load_programme, load_safety
 from bot.store.engine import create_engine, migrate
-from bot.store.queries import ReminderStore, Store
-from bot.telegram import callbacks
-from bot.telegram.handlers import Clock, Coach, Context
+from bot.store.queries import Store
+from bot.store.records import RecordStore
+from bot.store.reminders import ReminderStore
+from bot.telegram.chat import Chat
+from bot.telegram.kernel import PRIVATE_MESSAGE, AnyApplication, Clock, Context, Feature, Kernel
+from bot.telegram.onboarding import Setup
 from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.records import Records
-from bot.telegram.reminders import ReminderService
-from bot.telegram.render import Renderer
+from bot.telegram.reminders import Reminders
+from bot.telegram.session import Session
+from bot.telegram.sweep import ReminderSweep
+from bot.telegram.timers import Timers
 from bot.telegram.transport import AiohttpRequest
 from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
+
+
+def load_catalog(directory: Path = LOCALES_DIR) -> Catalog:
+    # The ends of the pain scale are quoted by many messages: every message may use them.
+    return Catalog(directory, shared={"pain_min": PAIN_MIN, "pain_max": PAIN_MAX})
 
 
 def build_application(
@@ -41,32 +49,42 @@ def build_application(
     programme: Programme | None = None,
     safety: Safety | None = None,
     clock: Clock = utc_now,
-) -> Application[Any, Any, Any, Any, Any, Any]:
+    catalog: Catalog | None = None,
+) -> AnyApplication:
     programme = programme or load_programme()
     safety = safety or load_safety()
     engine = create_engine(settings.database_url)
     store = Store(engine)
-    render = Renderer(programme, safety)
-    reminders = ReminderService(ReminderStore(store), render, clock)
-    coach = Coach(store, programme, safety, settings, clock, reminders)
-    records = Records(store, coach.records, programme, safety, clock)
+    kernel = Kernel(store, catalog or load_catalog(), programme, safety, settings, clock)
+    record_store = RecordStore(store, sum(1 for s in kernel.steps if s.kind == "exercise"))
+    reminder_store = ReminderStore(store)
+    sweep = ReminderSweep(reminder_store, kernel.catalog, programme, clock)
+    # Each feature gets the stores it uses; a feature that leads into another (a
+    # reminder's "Start session") gets that one.
+    timers = Timers(kernel)
+    session = Session(kernel, record_store, timers)
+    reminders = Reminders(kernel, reminder_store, session)
+    setup = Setup(kernel, session, reminders)
+    records = Records(kernel, record_store)
+    chat = Chat(kernel, record_store, reminder_store, setup, session, reminders)
 
-    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def post_init(application: AnyApplication) -> None:
         await migrate(engine)
-        await coach.set_bot_profile(application.bot)
+        await chat.set_profile(application.bot)
         assert application.job_queue is not None, "install the job-queue extra"
-        await coach.resume_timers(application.job_queue)
-        reminders.start(application.job_queue)
+        await timers.resume(application.job_queue)
+        sweep.start(application.job_queue)
         log.info(
-            "ready: %d exercises, database %s",
+            "ready: %d exercises, languages %s, database %s",
             len(programme.exercises),
+            ", ".join(kernel.catalog.languages),
             engine.url.render_as_string(hide_password=True),
         )
 
-    async def post_stop(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await reminders.stop()
+    async def post_stop(_application: AnyApplication) -> None:
+        await sweep.stop()
 
-    async def post_shutdown(_application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def post_shutdown(_application: AnyApplication) -> None:
         records.close()
         await engine.dispose()
 
@@ -97,71 +115,25 @@ def build_application(
         .build()
     )
     application.bot_data["store"] = store
-    application.bot_data["reminders"] = reminders
+    application.bot_data["reminders"] = sweep
+    application.bot_data["reminder_store"] = reminder_store
     application.bot_data["transports"] = transports
-    register_handlers(application, coach, records)
+    register(application, kernel, (setup, session, timers, reminders, records, chat))
+    application.add_error_handler(chat.on_error)
     return application
 
 
-def register_handlers(
-    application: Application[Any, Any, Any, Any, Any, Any], coach: Coach, records: Records
-) -> None:
-    private = filters.ChatType.PRIVATE
-    new_message = filters.UpdateType.MESSAGE
-    # Group -1 runs before the handlers below, for every message and button press.
-    application.add_handler(MessageHandler(private & new_message, coach.recognise), group=-1)
-    application.add_handler(CallbackQueryHandler(coach.recognise), group=-1)
-    # Groups first: nothing from a group reaches the coaching handlers or the store.
-    application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & new_message, coach.group_message)
-    )
-    commands = {
-        "start": coach.start,
-        "session": coach.session_command,
-        "cancel": coach.cancel,
-        "help": coach.help,
-        "learn": coach.learn,
-        "reminders": coach.reminders_command,
-        "pause": coach.pause,
-        "resume": coach.resume,
-        "history": records.history,
-        "safety": records.safety,
-        "delete": records.delete,
-    }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private & new_message))
-    # Charts and exports take a few hundred milliseconds and only read: they run beside
-    # the updates that follow (block=False) instead of holding up everyone's replies, as
-    # PTB otherwise handles one update at a time.
-    for name, callback in {"progress": records.progress, "export": records.export}.items():
-        application.add_handler(
-            CommandHandler(name, callback, filters=private & new_message, block=False)
-        )
-    application.add_handler(
-        MessageHandler(private & new_message & filters.COMMAND, coach.unknown_command)
-    )
-    application.add_handler(MessageHandler(private & new_message & filters.TEXT, coach.text))
-    application.add_handler(MessageHandler(private & new_message, coach.not_text))
-
-    application.add_handler(CallbackQueryHandler(coach.session_button, pattern=r"^s:"))
-    application.add_handler(
-        CallbackQueryHandler(coach.start_session_button, pattern=f"^{callbacks.START_SESSION}$")
-    )
-    application.add_handler(CallbackQueryHandler(coach.learn, pattern=f"^{callbacks.LEARN}$"))
-    application.add_handler(CallbackQueryHandler(coach.red_flags_answer, pattern=r"^rf:"))
-    application.add_handler(CallbackQueryHandler(coach.time_zone_button, pattern=r"^tz:"))
-    application.add_handler(CallbackQueryHandler(coach.reminders_button, pattern=r"^rt:"))
-    application.add_handler(CallbackQueryHandler(coach.reminder_button, pattern=r"^rm:"))
-    application.add_handler(CallbackQueryHandler(coach.reminder_settings_button, pattern=r"^rs:"))
-    application.add_handler(
-        CallbackQueryHandler(records.delete_button, pattern=f"^{callbacks.DELETE_PREFIX}")
-    )
-    application.add_handler(ChatMemberHandler(coach.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(CallbackQueryHandler(coach.stale_button))
-    application.add_error_handler(coach.on_error)
+def register(application: AnyApplication, kernel: Kernel, features: Sequence[Feature]) -> None:
+    """Every feature's handlers, in order: the first that matches an update answers it,
+    so the catch-alls (the last feature's) come last."""
+    # Group -1 runs before the features, for every private message and button press.
+    application.add_handler(MessageHandler(PRIVATE_MESSAGE, kernel.recognise), group=-1)
+    application.add_handler(CallbackQueryHandler(kernel.recognise), group=-1)
+    for feature in features:
+        application.add_handlers(feature.handlers())
 
 
-async def close_transports(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def close_transports(application: AnyApplication) -> None:
     """Close the HTTP sessions when PTB did not: it closes them only for a bot whose start
     (getMe) succeeded, and aiohttp complains at exit about sessions left open."""
     for transport in application.bot_data["transports"]:
@@ -169,7 +141,7 @@ async def close_transports(application: Application[Any, Any, Any, Any, Any, Any
 
 
 @asynccontextmanager
-async def running(application: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+async def running(application: AnyApplication) -> AsyncIterator[None]:
     """Run the bot by long polling inside an existing event loop (as run_polling does)."""
     await application.initialize()
     if application.post_init:

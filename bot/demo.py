@@ -21,12 +21,14 @@ from typing import Any, TextIO
 
 from bot.app import build_application, running
 from bot.coach.reminders import DueReminder
+from bot.coach.states import Onboarding
 from bot.coach.timezones import is_valid_zone
 from bot.config import load_settings
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.logs import configure_logging
 from bot.store.queries import Store
-from bot.telegram.reminders import ReminderService, schedule_for
+from bot.telegram.reminders import schedule_for
+from bot.telegram.sweep import ReminderSweep
 
 DEMO_TOKEN = "1:DEMO"
 DEMO_USER_ID = 424242
@@ -186,10 +188,10 @@ async def _handle_line(line: str, emulator: BotApiEmulator, terminal: Terminal) 
 async def remind_now(application: Any, terminal: Terminal) -> None:
     """Demo only: bring the next reminder forward to now and run the reminder sweep, so
     a newcomer sees one without waiting half a day. (It is that reminder, sent early.)"""
-    service: ReminderService = application.bot_data["reminders"]
+    service: ReminderSweep = application.bot_data["reminders"]
     store: Store = application.bot_data["store"]
     user = await store.user(DEMO_USER_ID)
-    if user is None or user.id is None or user.onboarding != "done":
+    if user is None or user.id is None or user.onboarding is not Onboarding.DONE:
         terminal.write("  (finish /start first: reminders begin once you are set up)")
         return
     if not user.reminders_on:

@@ -1,8 +1,8 @@
 """Load the exercise programme and the safety texts from ``content/`` into immutable values.
 
-The programme is data (DESIGN.md, point 1): the bot coaches whatever ``programme.toml``
-describes. Everything is validated once at start-up; a malformed or incomplete file stops
-the bot with a message naming the file, the entry and what is wrong.
+The programme is data, so that a clinician can replace it: the bot coaches whatever
+``programme.toml`` describes. Everything is validated once at start-up; a malformed or
+incomplete file stops the bot with a message naming the file, the entry and what is wrong.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from bot.coach.safety import QUOTED
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -62,6 +64,9 @@ class Programme:
     pain_advice: tuple[str, ...]
     education: tuple[EducationSection, ...]
     exercises: tuple[Exercise, ...]
+    # Ours, from [coach]: the /learn command's description, and the export files' prefix.
+    learn_summary: str = ""
+    file_prefix: str = "programme"
 
     def exercise(self, key: str) -> Exercise:
         for exercise in self.exercises:
@@ -209,7 +214,13 @@ def load_programme(path: Path = CONTENT_DIR / "programme.toml") -> Programme:
     assert low is not None and high is not None
     if high < low:
         raise reader.fail("'sessions_per_day_max' is below 'sessions_per_day_min'")
+    coach = reader.sub("coach")
+    file_prefix = coach.text("file_prefix")
+    if not file_prefix.replace("-", "").isalnum() or not file_prefix.isascii():
+        raise coach.fail("'file_prefix' must be ASCII letters, digits and hyphens")
     return Programme(
+        learn_summary=coach.text("learn_summary"),
+        file_prefix=file_prefix,
         title=reader.text("title"),
         frequency=reader.text("frequency"),
         sessions_per_day_min=low,
@@ -228,7 +239,12 @@ def _not_from_handout(reader: _Reader) -> None:
 
 def _note(reader: _Reader) -> SafetyNote:
     _not_from_handout(reader)
-    return SafetyNote(text=reader.text("text"), source=reader.text("source"))
+    text = reader.text("text")
+    try:
+        text = text.format_map(QUOTED)
+    except (KeyError, ValueError, IndexError) as error:
+        raise reader.fail(f"'text' quotes an unknown number {error}") from None
+    return SafetyNote(text=text, source=reader.text("source"))
 
 
 def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:

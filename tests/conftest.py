@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.app import build_application, running
+from bot.app import build_application, load_catalog, running
+from bot.catalog import Catalog
 from bot.config import Settings, load_settings
 from bot.emulator import ApiSpec, BotApiEmulator
 from bot.programme import Programme, Safety, load_programme, load_safety
@@ -31,6 +32,11 @@ def programme() -> Programme:
 @pytest.fixture(scope="session")
 def safety() -> Safety:
     return load_safety()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,9 @@ RISING_SESSIONS = 3
 # and asking a clinician (the handout: avoid symptom-triggering movements).
 TOO_PAINFUL_IN_A_ROW = 2
 
+# The constants that the advice texts in content/safety.toml quote, by the name they use.
+QUOTED = {"rising_sessions": RISING_SESSIONS, "too_painful_in_a_row": TOO_PAINFUL_IN_A_ROW}
+
 
 class Advice(StrEnum):
     """What a pain rating calls for; the values name the entries in content/safety.toml."""

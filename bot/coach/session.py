@@ -2,8 +2,9 @@
 
 A session is a list of steps derived from the programme: the pain rating before, one
 step per exercise and side, the pain rating after. Its state is two small values that
-the store keeps in a row (DESIGN.md, point 3): the index of the current step and whether
-the session is paused after a "too painful" answer, waiting for the person to choose.
+the store keeps in the session's row, so that a restart or a second instance carries on
+from the database: the index of the current step and whether the session is paused
+(after severe pain before it, or a "too painful" answer), waiting for the person to choose.
 """
 
 from __future__ import annotations
@@ -43,6 +44,25 @@ class SessionState:
     paused_for_pain: bool = False
 
 
+class PauseReason(StrEnum):
+    SEVERE_PAIN = "severe_pain"  # rated severe before the first exercise
+    TOO_PAINFUL = "too_painful"  # an exercise was too painful
+
+
+def pause_reason(steps: tuple[Step, ...], state: SessionState) -> PauseReason | None:
+    """Why the session waits for the person to choose, or None if it does not."""
+    if not state.paused_for_pain:
+        return None
+    if state.step > 0 and steps[state.step - 1].kind == "pain_before":
+        return PauseReason.SEVERE_PAIN
+    return PauseReason.TOO_PAINFUL
+
+
+def current_step(steps: tuple[Step, ...], state: SessionState) -> Step:
+    """The step a person sees; a finished session shows its last one."""
+    return steps[min(state.step, len(steps) - 1)]
+
+
 # What a person can do at a step. Each is a separate value so that the shell can
 # translate a button or a typed number into one and hand it to `advance`.
 @dataclass(frozen=True)
@@ -73,6 +93,8 @@ class Advance:
     """The accepted event: the new state and what to record."""
 
     state: SessionState
+    # The step this event answered; None for the choice made in a pause.
+    answered: Step | None = None
     pain_before: int | None = None
     pain_after: int | None = None
     result: tuple[int, Outcome] | None = None  # (step index, outcome)
@@ -104,15 +126,19 @@ def advance(steps: tuple[Step, ...], state: SessionState, event: Event) -> Advan
             # Severe pain before starting: wait for the person to choose (after the advice
             # to stop) rather than show the first exercise straight away.
             paused = score >= SEVERE_PAIN
-            return Advance(state=replace(following, paused_for_pain=paused), pain_before=score)
+            return Advance(
+                state=replace(following, paused_for_pain=paused), answered=step, pain_before=score
+            )
         case RatePain(score) if step.kind == "pain_after":
-            return Advance(state=following, pain_after=score, finished=True)
+            return Advance(state=following, answered=step, pain_after=score, finished=True)
         case Report(outcome) if step.kind == "exercise":
             # "Too painful" records the answer and waits: the person chooses whether to go
             # on, instead of being pressed straight into the next exercise.
             paused = outcome is Outcome.TOO_PAINFUL
             return Advance(
-                state=replace(following, paused_for_pain=paused), result=(state.step, outcome)
+                state=replace(following, paused_for_pain=paused),
+                answered=step,
+                result=(state.step, outcome),
             )
         case Continue() | FinishEarly():
             return Refusal("not_paused")

@@ -416,8 +416,12 @@ class BotApiEmulator:
 
     # Simulated people
 
-    def add_private_chat(self, user_id: int, first_name: str = "Alex") -> None:
+    def add_private_chat(
+        self, user_id: int, first_name: str = "Alex", language_code: str | None = None
+    ) -> None:
         self._users[user_id] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            self._users[user_id]["language_code"] = language_code
         self._chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
 
     def add_group_chat(self, chat_id: int, title: str = "Friends") -> None:

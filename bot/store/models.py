@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from bot.coach.session import Outcome
+from bot.coach.states import (
+    AwaitingText,
+    DeliveryReason,
+    DeliveryStatus,
+    Onboarding,
+    RedFlagAnswer,
+    SessionStatus,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -36,6 +47,36 @@ def _utc(nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class StateText(TypeDecorator[E]):
+    """A StrEnum stored as its text value (a plain VARCHAR, as the migrations made it) and
+    read back as the enum, so code compares states by name, never by a retyped string."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, states: type[E], length: int) -> None:
+        super().__init__(length)
+        self.states = states
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.states(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.states(value)
+
+
+def _state(default: StrEnum, length: int = 16, *, index: bool = False) -> Any:
+    return Field(
+        default=default,
+        sa_column=Column(
+            StateText(type(default), length), nullable=False, default=default, index=index
+        ),
+    )
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -44,15 +85,16 @@ class User(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     first_name: str = Field(default="", max_length=256)
     time_zone: str = Field(max_length=64)
-    # Local times of day, "HH:MM", in `time_zone`; the reminders issue sends them.
+    # Local times of day, "HH:MM", in `time_zone`: the two daily reminders.
     morning_reminder: str = Field(max_length=5)
     evening_reminder: str = Field(max_length=5)
-    # Where set-up stands: "red_flags", "time_zone", "reminders", "done".
-    onboarding: str = Field(default="red_flags", max_length=16)
-    # What the next typed text answers outside a session: "time_zone", "reminder_times" or "".
-    awaiting_text: str = Field(default="", max_length=16)
-    # The last answer to the red-flag question: "", "none" or "reported".
-    red_flags: str = Field(default="", max_length=16)
+    # Where set-up stands: red_flags, time_zone, reminders, done (coach.states.Onboarding).
+    onboarding: Onboarding = _state(Onboarding.RED_FLAGS)
+    # What the next typed text answers outside a session: "", time_zone, reminder_times,
+    # morning_time or evening_time (coach.states.AwaitingText).
+    awaiting_text: AwaitingText = _state(AwaitingText.NOTHING)
+    # The last answer to the red-flag question: "", none or reported.
+    red_flags: RedFlagAnswer = _state(RedFlagAnswer.NOT_ASKED)
     red_flags_answered_at: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc()
     # False after Telegram said the person blocked the bot; a new message or an unblock
@@ -68,6 +110,9 @@ class User(SQLModel, table=True):
     next_reminder_date: str | None = Field(default=None, max_length=10)
     # When the handout's progression was suggested (once; see bot/coach/progress.py).
     progression_offered_at: datetime | None = _utc(nullable=True)
+    # The language Telegram last reported for the person ("de", "pt-br"; "" unknown):
+    # it picks the message catalog, also for reminders and timers sent without an update.
+    language: str = Field(default="", max_length=16)
 
 
 class ExerciseSession(SQLModel, table=True):
@@ -81,8 +126,8 @@ class ExerciseSession(SQLModel, table=True):
     )
     # The user's calendar day when it started: a session resumes only on the same day.
     local_date: str = Field(max_length=10)
-    # "open", "left" (after /cancel), "finished", "abandoned" (not finished that day).
-    status: str = Field(default="open", max_length=16, index=True)
+    # open, left (after /cancel), finished, abandoned (not finished that day).
+    status: SessionStatus = _state(SessionStatus.OPEN, index=True)
     step: int = 0
     paused_for_pain: bool = False
     pain_before: int | None = None
@@ -108,7 +153,7 @@ class ExerciseResult(SQLModel, table=True):
     step: int
     exercise_key: str = Field(max_length=32)
     side: str | None = Field(default=None, max_length=8)  # "left", "right" or none
-    outcome: str = Field(max_length=16)  # "done", "skipped", "too_painful"
+    outcome: Outcome = _state(Outcome.DONE)  # done, skipped, too_painful
     recorded_at: datetime = _utc()
 
 
@@ -146,10 +191,11 @@ class ReminderDelivery(SQLModel, table=True):
     slot: str = Field(max_length=8)
     local_date: str = Field(max_length=10)
     due_at: datetime = _utc()
-    # "pending" (claimed, to send), "sent", "snoozed" (to send again at due_at),
-    # "skipped" (see `reason`), "failed" (see `reason`).
-    status: str = Field(default="pending", max_length=16, index=True)
-    reason: str = Field(default="", max_length=32)
+    # pending (claimed, to send), sent, snoozed (to send again at due_at), skipped and
+    # failed (see `reason`), missed (never answered, replaced by a newer one).
+    status: DeliveryStatus = _state(DeliveryStatus.PENDING, index=True)
+    # "", late, recent_session, by_user, blocked.
+    reason: DeliveryReason = _state(DeliveryReason.NONE, 32)
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     sent_at: datetime | None = _utc(nullable=True)
     # When the person pressed one of its buttons (or started a session after it).

@@ -1,4 +1,7 @@
-"""Every read and write the bot makes, each in its own short transaction.
+"""The reads and writes of a person and their sessions, each in its own short transaction.
+
+(Reminders are in `bot.store.reminders`, a person's history and its deletion in
+`bot.store.records`.)
 
 Session progress is written with a compare-and-set on (step, paused_for_pain): an answer
 is applied only if the session is still where the person saw it, so a doubled press, an
@@ -7,31 +10,54 @@ old button or a replayed update after a crash can never record twice or skip ahe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, text, update
+from sqlalchemy import and_, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.coach.reminders import ACTIVE_SESSION, RECENT_SESSION, DueReminder
-from bot.coach.session import Advance, Outcome, SessionState, Step
-from bot.store.models import (
-    ExerciseResult,
-    ExerciseSession,
-    PainCheckin,
-    ReminderDelivery,
-    User,
-    UTCDateTime,
+from bot.coach.session import Advance, Outcome, SessionState
+from bot.coach.states import (
+    UNFINISHED,
+    AwaitingText,
+    Onboarding,
+    RedFlagAnswer,
+    SessionStatus,
 )
+from bot.store.models import ExerciseResult, ExerciseSession, PainCheckin, User
 
-# A session that has not ended: in progress, or left with /cancel to resume later.
-UNFINISHED = ("open", "left")
+
+@dataclass(frozen=True)
+class UserChanges:
+    """Columns of a person's row to change; None leaves a column as it is. (A typed
+    value rather than keyword arguments, so that a wrong column is a mypy error.)"""
+
+    onboarding: Onboarding | None = None
+    awaiting_text: AwaitingText | None = None
+    red_flags: RedFlagAnswer | None = None
+    red_flags_answered_at: datetime | None = None
+    time_zone: str | None = None
+    morning_reminder: str | None = None
+    evening_reminder: str | None = None
+    reminders_on: bool | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What `Store.user_seen` found: the person (None before /start), their newest
+    unfinished session, and whether they had been unreachable until now."""
+
+    person: User | None
+    unfinished: ExerciseSession | None
+    reactivated: bool = False
 
 
 # Built once: every message and tap reads the person this way, and building the
@@ -85,28 +111,32 @@ class Store:
             await db.refresh(user)
             return user
 
-    async def user_seen(
-        self, telegram_user_id: int
-    ) -> tuple[User | None, ExerciseSession | None, bool]:
+    async def user_seen(self, telegram_user_id: int, language: str) -> Seen:
         """The person's row and their newest unfinished session, read in one query because
-        they just wrote or tapped; if they had been marked unreachable, they are reachable
-        again (the bool says whether that changed)."""
+        they just wrote or tapped. If they had been marked unreachable, they are reachable
+        again; if Telegram reports another language than before, it is kept (both are a
+        write only when something changed)."""
         async with self.db() as db:
             result = await db.exec(_USER_SEEN, params={"telegram_user_id": telegram_user_id})
             row = result.first()
             if row is None:
-                return None, None, False
+                return Seen(None, None)
             user, session = row
-            if user.active:
-                return user, session, False
-            await db.exec(update(User).where(col(User.id) == user.id).values(active=True))
+            language = language[:16]
+            if user.active and (user.language == language or not language):
+                return Seen(user, session)
+            reactivated = not user.active
+            changes: dict[str, Any] = {"active": True}
+            if language:
+                changes["language"] = language
+            await db.exec(update(User).where(col(User.id) == user.id).values(**changes))
             await db.commit()
-            user.active = True
-            return user, session, True
+            user.active, user.language = True, language or user.language
+            return Seen(user, session, reactivated)
 
-    async def update_user(self, user_id: int, **values: Any) -> None:
+    async def update_user(self, user_id: int, changes: UserChanges) -> None:
         async with self.db() as db:
-            await db.exec(update(User).where(col(User.id) == user_id).values(**values))
+            await db.exec(update(User).where(col(User.id) == user_id).values(**changes.values()))
             await db.commit()
 
     async def chat_of(self, user_id: int) -> int | None:
@@ -137,7 +167,7 @@ class Store:
                 update(ExerciseSession)
                 .where(col(ExerciseSession.user_id) == user_id)
                 .where(col(ExerciseSession.status).in_(UNFINISHED))
-                .values(status="abandoned")
+                .values(status=SessionStatus.ABANDONED)
             )
             session = ExerciseSession(user_id=user_id, local_date=local_date, started_at=now)
             db.add(session)
@@ -145,7 +175,9 @@ class Store:
             await db.refresh(session)
             return session
 
-    async def set_session_status(self, session_id: int, status: str, *, was: str) -> bool:
+    async def set_session_status(
+        self, session_id: int, status: SessionStatus, *, was: SessionStatus
+    ) -> bool:
         async with self.db() as db:
             result = await db.exec(
                 update(ExerciseSession)
@@ -157,12 +189,7 @@ class Store:
             return bool(result.rowcount)
 
     async def apply(
-        self,
-        session_id: int,
-        seen: SessionState,
-        change: Advance,
-        step: Step,
-        now: datetime,
+        self, session_id: int, seen: SessionState, change: Advance, now: datetime
     ) -> bool:
         """Write an accepted answer if the session is still at `seen`; False if it moved on."""
         values: dict[str, Any] = {
@@ -176,7 +203,7 @@ class Store:
         if change.pain_after is not None:
             values["pain_after"] = change.pain_after
         if change.finished:
-            values["status"] = "finished"
+            values["status"] = SessionStatus.FINISHED
             values["finished_at"] = now
         # Core statements on one connection, no ORM session: this runs on every tap, and
         # the ORM's unit of work costs more here than the two statements themselves.
@@ -184,14 +211,15 @@ class Store:
             moved = await connection.execute(
                 update(ExerciseSession)
                 .where(col(ExerciseSession.id) == session_id)
-                .where(col(ExerciseSession.status) == "open")
+                .where(col(ExerciseSession.status) == SessionStatus.OPEN)
                 .where(col(ExerciseSession.step) == seen.step)
                 .where(col(ExerciseSession.paused_for_pain) == seen.paused_for_pain)
                 .values(**values)
             )
             if moved.rowcount != 1:
                 return False  # (nothing was written)
-            if change.result is not None and step.exercise is not None:
+            step = change.answered
+            if change.result is not None and step is not None and step.exercise is not None:
                 index, outcome = change.result
                 await connection.execute(
                     insert(ExerciseResult).values(
@@ -199,7 +227,7 @@ class Store:
                         step=index,
                         exercise_key=step.exercise.key,
                         side=step.side,
-                        outcome=outcome.value,
+                        outcome=outcome,
                         recorded_at=now,
                     )
                 )
@@ -229,7 +257,7 @@ class Store:
             result = await db.exec(
                 update(ExerciseSession)
                 .where(col(ExerciseSession.id) == session_id)
-                .where(col(ExerciseSession.status) == "open")
+                .where(col(ExerciseSession.status) == SessionStatus.OPEN)
                 .where(col(ExerciseSession.step) == step)
                 .where(col(ExerciseSession.paused_for_pain).is_(False))
                 .where(col(ExerciseSession.timer_ends_at).is_(None))
@@ -255,7 +283,7 @@ class Store:
             rows = await db.exec(
                 select(ExerciseSession)
                 .where(col(ExerciseSession.timer_ends_at).is_not(None))
-                .where(ExerciseSession.status == "open")
+                .where(ExerciseSession.status == SessionStatus.OPEN)
             )
             return rows.all()
 
@@ -273,320 +301,3 @@ class Store:
                 await db.rollback()
                 return False
             return True
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The sweep's verdict for one due person: what to schedule next, and what to send."""
-
-    user_id: int
-    seen_due_at: datetime
-    next_due: DueReminder | None
-    deliver: DueReminder | None
-
-
-@dataclass(frozen=True)
-class PendingReminder:
-    delivery_id: int
-    user_id: int
-    chat_id: int
-    slot: str
-    due_at: datetime
-    time_zone: str
-    # Earlier reminders still showing their buttons; they lose them when this one is sent.
-    unanswered: tuple[tuple[int, int], ...]  # (delivery id, message id)
-    last_finished: datetime | None
-    active_started: datetime | None
-
-
-# The PostgreSQL advisory lock that makes one instance at a time the reminder sender.
-SENDER_LOCK = 0x676C757465  # "glute"
-
-
-class ReminderStore:
-    """The reminder tables. Claims are idempotent: a reminder row is unique per
-    (person, slot, local date), so a second claim of the same reminder inserts nothing."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @asynccontextmanager
-    async def sender_turn(self) -> AsyncIterator[bool]:
-        """True while this process is the one that sends reminders.
-
-        Claims are safe from any number of instances, but two senders would both pick up
-        the same pending rows. On PostgreSQL a session-level advisory lock, held on one
-        connection for as long as the sender runs, makes one instance the sender; if it
-        dies, its connection closes, the lock goes, and the next sweep elsewhere takes
-        over. SQLite is one process by design (DESIGN.md, point 5): always this one.
-        """
-        if self.store.engine.dialect.name != "postgresql":
-            yield True
-            return
-        async with self.store.engine.connect() as connection:
-            locked = await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": SENDER_LOCK}
-            )
-            await connection.commit()
-            try:
-                yield bool(locked)
-            finally:
-                if locked:
-                    await connection.execute(
-                        text("SELECT pg_advisory_unlock(:key)"), {"key": SENDER_LOCK}
-                    )
-                    await connection.commit()
-
-    async def schedule(self, user_id: int, due: DueReminder | None) -> None:
-        await self.store.update_user(
-            user_id,
-            next_reminder_at=due.due_at if due else None,
-            next_reminder_slot=due.slot if due else None,
-            next_reminder_date=due.local_date if due else None,
-        )
-
-    async def unscheduled(self, limit: int = 1000) -> Sequence[User]:
-        """People whose reminders are on but have no next reminder (after an upgrade)."""
-        async with self.store.db() as db:
-            rows = await db.exec(
-                select(User)
-                .where(col(User.reminders_on).is_(True))
-                .where(col(User.onboarding) == "done")
-                .where(col(User.next_reminder_at).is_(None))
-                .limit(limit)
-            )
-            return rows.all()
-
-    async def due_users(self, now: datetime, limit: int) -> Sequence[User]:
-        async with self.store.db() as db:
-            rows = await db.exec(
-                select(User)
-                .where(col(User.next_reminder_at) <= now)
-                .where(col(User.reminders_on).is_(True))
-                .where(col(User.active).is_(True))
-                .order_by(col(User.next_reminder_at))
-                .limit(limit)
-            )
-            return rows.all()
-
-    async def claim(self, claims: Sequence[Claim]) -> int:
-        """Advance each person's schedule and insert their pending reminders, in one
-        transaction. Returns how many reminders were newly claimed."""
-        if not claims:
-            return 0
-        table: Table = User.__table__  # type: ignore[attr-defined]
-        users = table.c
-        # One statement executed for all claims (executemany): a statement per person
-        # held SQLite's write lock for a second per thousand people, and every reply to
-        # someone in a session waited behind it.
-        advance = (
-            update(table)
-            .where(users.id == bindparam("claim_user"))
-            .where(users.next_reminder_at == bindparam("claim_seen", type_=UTCDateTime()))
-            .values(
-                next_reminder_at=bindparam("claim_next_at", type_=UTCDateTime()),
-                next_reminder_slot=bindparam("claim_next_slot"),
-                next_reminder_date=bindparam("claim_next_date"),
-            )
-        )
-        async with self.store.db() as db:
-            connection = await db.connection()
-            await connection.execute(
-                advance,
-                [
-                    {
-                        "claim_user": claim.user_id,
-                        "claim_seen": claim.seen_due_at,
-                        "claim_next_at": claim.next_due.due_at if claim.next_due else None,
-                        "claim_next_slot": claim.next_due.slot if claim.next_due else None,
-                        "claim_next_date": claim.next_due.local_date if claim.next_due else None,
-                    }
-                    for claim in claims
-                ],
-            )
-            rows = [
-                {
-                    "user_id": claim.user_id,
-                    "slot": claim.deliver.slot,
-                    "local_date": claim.deliver.local_date,
-                    "due_at": claim.deliver.due_at,
-                    "status": "pending",
-                    "reason": "",
-                }
-                for claim in claims
-                if claim.deliver is not None
-            ]
-            inserted = 0
-            if rows:
-                result = await db.exec(_insert_ignoring_duplicates(db, rows))
-                inserted = max(result.rowcount, 0)
-            await db.commit()
-            return inserted
-
-    async def pending(
-        self, now: datetime, limit: int, exclude: Collection[int] = ()
-    ) -> list[PendingReminder]:
-        """Claimed reminders to send now: new ones, and snoozed ones whose hour is up."""
-        async with self.store.db() as db:
-            query = (
-                select(ReminderDelivery, User)
-                .join(User, col(User.id) == col(ReminderDelivery.user_id))
-                .where(
-                    (col(ReminderDelivery.status) == "pending")
-                    | (
-                        (col(ReminderDelivery.status) == "snoozed")
-                        & (col(ReminderDelivery.due_at) <= now)
-                    )
-                )
-                .order_by(col(ReminderDelivery.due_at), col(ReminderDelivery.id))
-                .limit(limit)
-            )
-            if exclude:
-                query = query.where(col(ReminderDelivery.id).not_in(list(exclude)))
-            found = (await db.exec(query)).all()
-            if not found:
-                return []
-            user_ids = list({user.id for _, user in found})
-            finished = dict(
-                (
-                    await db.exec(
-                        select(ExerciseSession.user_id, func.max(ExerciseSession.finished_at))
-                        .where(col(ExerciseSession.user_id).in_(user_ids))
-                        .where(col(ExerciseSession.finished_at) >= now - RECENT_SESSION)
-                        .group_by(col(ExerciseSession.user_id))
-                    )
-                ).all()
-            )
-            started = dict(
-                (
-                    await db.exec(
-                        select(ExerciseSession.user_id, func.max(ExerciseSession.started_at))
-                        .where(col(ExerciseSession.user_id).in_(user_ids))
-                        .where(col(ExerciseSession.status) == "open")
-                        .where(col(ExerciseSession.started_at) >= now - ACTIVE_SESSION)
-                        .group_by(col(ExerciseSession.user_id))
-                    )
-                ).all()
-            )
-            showing: dict[int, list[tuple[int, int]]] = {}
-            for delivery_id, user_id, message_id in (
-                await db.exec(
-                    select(
-                        ReminderDelivery.id, ReminderDelivery.user_id, ReminderDelivery.message_id
-                    )
-                    .where(col(ReminderDelivery.user_id).in_(user_ids))
-                    .where(col(ReminderDelivery.status) == "sent")
-                    .where(col(ReminderDelivery.answered_at).is_(None))
-                    .where(col(ReminderDelivery.message_id).is_not(None))
-                )
-            ).all():
-                if delivery_id is not None and message_id is not None:
-                    showing.setdefault(user_id, []).append((delivery_id, message_id))
-        return [
-            PendingReminder(
-                delivery_id=delivery.id or 0,
-                user_id=user.id or 0,
-                chat_id=user.chat_id,
-                slot=delivery.slot,
-                due_at=delivery.due_at,
-                time_zone=user.time_zone,
-                unanswered=tuple(
-                    pair for pair in showing.get(user.id or 0, []) if pair[0] != delivery.id
-                ),
-                last_finished=_aware(finished.get(user.id or 0)),
-                active_started=_aware(started.get(user.id or 0)),
-            )
-            for delivery, user in found
-        ]
-
-    async def finish(
-        self,
-        delivery_id: int,
-        status: str,
-        *,
-        reason: str = "",
-        message_id: int | None = None,
-        sent_at: datetime | None = None,
-    ) -> None:
-        async with self.store.db() as db:
-            await db.exec(
-                update(ReminderDelivery)
-                .where(col(ReminderDelivery.id) == delivery_id)
-                .values(
-                    status=status,
-                    reason=reason,
-                    message_id=message_id,
-                    sent_at=sent_at,
-                    answered_at=None,
-                )
-            )
-            await db.commit()
-
-    async def mark_missed(self, delivery_ids: Collection[int]) -> None:
-        """Earlier reminders nobody answered, now replaced by a newer one."""
-        if not delivery_ids:
-            return
-        async with self.store.db() as db:
-            await db.exec(
-                update(ReminderDelivery)
-                .where(col(ReminderDelivery.id).in_(list(delivery_ids)))
-                .where(col(ReminderDelivery.status) == "sent")
-                .values(status="missed")
-            )
-            await db.commit()
-
-    async def delivery(self, delivery_id: int) -> ReminderDelivery | None:
-        async with self.store.db() as db:
-            return await db.get(ReminderDelivery, delivery_id)
-
-    async def answer(
-        self, delivery_id: int, message_id: int, now: datetime, *, status: str,
-        due_at: datetime | None = None, reason: str = "",
-    ) -> bool:  # fmt: skip
-        """Record a press on a sent reminder's button, once: False if it was answered."""
-        values: dict[str, Any] = {"status": status, "answered_at": now, "reason": reason}
-        if due_at is not None:
-            values["due_at"] = due_at
-        async with self.store.db() as db:
-            result = await db.exec(
-                update(ReminderDelivery)
-                .where(col(ReminderDelivery.id) == delivery_id)
-                .where(col(ReminderDelivery.status) == "sent")
-                .where(col(ReminderDelivery.message_id) == message_id)
-                .where(col(ReminderDelivery.answered_at).is_(None))
-                .values(**values)
-            )
-            await db.commit()
-            return bool(result.rowcount)
-
-    async def set_active(self, user_id: int, active: bool) -> bool:
-        """Returns True if this changed anything (so it is logged once)."""
-        async with self.store.db() as db:
-            result = await db.exec(
-                update(User)
-                .where(col(User.id) == user_id)
-                .where(col(User.active).is_(not active))
-                .values(active=active)
-            )
-            await db.commit()
-            return bool(result.rowcount)
-
-
-def _insert_ignoring_duplicates(db: AsyncSession, rows: list[dict[str, Any]]) -> Any:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(ReminderDelivery).values(rows).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(ReminderDelivery).values(rows).on_conflict_do_nothing()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Aggregates (max) bypass the column type; SQLite returns them naive or as text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,8 +1,10 @@
-"""Callback data: what a button means, small enough for Telegram's 64 bytes.
+"""Callback data: what a button means, small enough for Telegram's 64 bytes, and the
+pattern each feature's handler answers.
 
 A session button names its session and step ("s:42:3:d"), so that a press from an older
 message, or the same press twice, is recognised as stale instead of being applied to
-whatever step the session has reached since (DESIGN.md, point 3).
+whatever step the session has reached since: the session's state is in the database,
+and the button says which state it was made for.
 """
 
 from __future__ import annotations
@@ -24,19 +26,28 @@ _ACTION_CODES: dict[SessionAction, str] = {
 }
 _CODE_ACTIONS = {code: action for action, code in _ACTION_CODES.items()}
 
+SESSION_PATTERN = r"^s:"
+
 # Buttons outside a session.
 START_SESSION = "go"
+START_SESSION_PATTERN = f"^{START_SESSION}$"
 LEARN = "learn"
+LEARN_PATTERN = f"^{LEARN}$"
 RED_FLAGS_NONE = "rf:none"
 RED_FLAGS_REPORTED = "rf:yes"
+RED_FLAGS_PATTERN = r"^rf:"
+# Set-up's "keep these reminder times?"
 REMINDERS_KEEP = "rt:keep"
 REMINDERS_CHANGE = "rt:change"
+SETUP_TIMES_PATTERN = r"^rt:"
 ZONE_PREFIX = "tz:"
 ZONE_CHANGE = "tz:?"
+ZONE_PATTERN = r"^tz:"
 # /delete's confirmation names the account row it was shown for, so that an old
 # confirmation can never delete the new account of someone who deleted and came back.
 DELETE_PREFIX = "del:"
 DELETE_KEEP = "del:no"
+DELETE_PATTERN = f"^{DELETE_PREFIX}"
 
 
 def delete_button(user_row_id: int) -> str:
@@ -82,6 +93,7 @@ def parse_session_press(data: str) -> SessionPress | None:
 
 # Buttons of a reminder: "rm:<delivery id>:<action>".
 ReminderAction = Literal["go", "snooze", "skip"]
+REMINDER_PATTERN = r"^rm:"
 
 
 def reminder_button(delivery_id: int, action: ReminderAction) -> str:
@@ -102,3 +114,4 @@ REMINDERS_MORNING = "rs:morning"
 REMINDERS_EVENING = "rs:evening"
 REMINDERS_OFF = "rs:off"
 REMINDERS_ON = "rs:on"
+REMINDER_SETTINGS_PATTERN = r"^rs:"

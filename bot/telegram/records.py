@@ -1,50 +1,73 @@
-"""/progress, /history, /export, /delete and /safety: a person's own record, in their hands."""
+"""A person's own record, in their hands: /progress, /history, /export and /delete."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
 from multiprocessing import get_context
 
 from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.catalog import Html, Texts
 from bot.coach.export import export_csv, fhir_bundle
-from bot.coach.progress import WINDOW_DAYS, progress, window
+from bot.coach.progress import (
+    MEANINGFUL_DROP_FRACTION,
+    MEANINGFUL_DROP_POINTS,
+    WEEK_DAYS,
+    WINDOW_DAYS,
+    Progress,
+    SessionRecord,
+    progress,
+    window,
+)
+from bot.coach.session import Outcome
 from bot.coach.timezones import local_date
-from bot.programme import Programme, Safety
-from bot.store.queries import Store
+from bot.store.models import ExerciseResult, User
 from bot.store.records import RecordStore
 from bot.telegram import callbacks
-from bot.telegram.charts import ChartData, ChartPoint, draw_progress
-from bot.telegram.handlers import Clock, Context, close_buttons, read_person, reply
-from bot.telegram.render import Renderer
-from bot.telegram.render_records import RecordsRenderer
+from bot.telegram.charts import ChartData, ChartLabels, ChartPoint, draw_progress
+from bot.telegram.kernel import (
+    PRIVATE_MESSAGE,
+    Context,
+    Feature,
+    Kernel,
+    button,
+    close_buttons,
+    keyboard,
+    reply,
+)
+from bot.telegram.render import start_session_keyboard
 
 log = logging.getLogger(__name__)
 
 HISTORY_SESSIONS = 10
+WINDOW_WEEKS = WINDOW_DAYS // WEEK_DAYS
 
 
-class Records:
-    def __init__(
-        self,
-        store: Store,
-        records: RecordStore,
-        programme: Programme,
-        safety: Safety,
-        clock: Clock,
-    ) -> None:
-        self.store = store
+class Records(Feature):
+    def __init__(self, kernel: Kernel, records: RecordStore) -> None:
+        self.kernel = kernel
         self.records = records
-        self.programme = programme
-        self.clock = clock
-        self.render = RecordsRenderer(programme, safety)
-        self.coach_render = Renderer(programme, safety)
         self._charts: ProcessPoolExecutor | None = None
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        guard = self.kernel.for_person
+        return [
+            # Charts and exports take a few hundred milliseconds and only read: they run
+            # beside the updates that follow (block=False) instead of holding up everyone's
+            # replies.
+            CommandHandler("progress", guard(self.progress), filters=PRIVATE_MESSAGE, block=False),
+            CommandHandler("export", guard(self.export), filters=PRIVATE_MESSAGE, block=False),
+            CommandHandler("history", guard(self.history), filters=PRIVATE_MESSAGE),
+            CommandHandler("delete", guard(self.delete), filters=PRIVATE_MESSAGE),
+            CallbackQueryHandler(self.delete_button, pattern=callbacks.DELETE_PATTERN),
+        ]
 
     def close(self) -> None:
         if self._charts is not None:
@@ -70,106 +93,182 @@ class Records:
             self._charts = None
             raise
 
-    async def progress(self, update: Update, context: Context) -> None:
-        assert update.effective_user is not None and update.effective_chat is not None
-        user = await read_person(self.store, update, context)
-        if user is None or user.id is None:
-            await reply(update, "Send /start to begin; then I can show your progress.")
-            return
-        now = self.clock()
-        days = window(date.fromisoformat(local_date(now, user.time_zone)))
+    # /progress
+
+    async def progress(self, update: Update, context: Context, person: User) -> None:
+        assert person.id is not None and update.effective_chat is not None
+        t = self.kernel.texts(context)
+        programme = self.kernel.programme
+        now = self.kernel.clock()
+        days = window(date.fromisoformat(local_date(now, person.time_zone)))
         # A day's margin: local dates are filtered exactly below, UTC start times roughly.
-        records = await self.records.sessions(user.id, since=now - timedelta(days=WINDOW_DAYS + 1))
+        records = await self.records.sessions(
+            person.id, since=now - timedelta(days=WINDOW_DAYS + 1)
+        )
         records = [r for r in records if r.local_date >= days[0]]  # (the chart's points too)
         figures = progress(records, days[-1])
         if not any(count for _, count in figures.sessions_per_day) and not any(
             r.pain_before is not None for r in records
         ):
-            screen = self.render.no_progress()
-            await reply(update, screen.text, screen.keyboard)
+            await reply(update, t("no-progress", weeks=WINDOW_WEEKS), start_session_keyboard(t))
             return
+        low, high = programme.sessions_per_day_min, programme.sessions_per_day_max
         data = ChartData(
             points=tuple(ChartPoint(r.local_date, r.pain_before, r.pain_after) for r in records),
             sessions_per_day=figures.sessions_per_day,
-            target_min=self.programme.sessions_per_day_min,
-            target_max=self.programme.sessions_per_day_max,
-            time_zone=user.time_zone,
+            target_min=low,
+            target_max=high,
+            labels=ChartLabels(
+                title=t("chart-title", days=len(figures.sessions_per_day), zone=person.time_zone),
+                pain_before=t("chart-pain-before"),
+                pain_after=t("chart-pain-after"),
+                pain_axis=t("chart-pain-axis"),
+                sessions=t("chart-sessions"),
+                target=t("chart-target", min=low, max=high),
+            ),
         )
         png = await self._draw(data)
         await update.get_bot().send_photo(
             update.effective_chat.id,
             InputFile(png, filename="progress.png"),
-            caption=self.render.progress_caption(),
+            caption=t("progress-caption", weeks=WINDOW_WEEKS),
         )
-        await reply(update, self.render.progress(figures))
+        await reply(update, self._figures(t, figures))
 
-    async def history(self, update: Update, context: Context) -> None:
-        assert update.effective_user is not None
-        user = await read_person(self.store, update, context)
-        if user is None or user.id is None:
-            await reply(update, "Send /start to begin.")
-            return
-        records = await self.records.sessions(user.id, limit=HISTORY_SESSIONS)
+    def _figures(self, t: Texts, figures: Progress) -> str:
+        programme = self.kernel.programme
+        lines = [
+            t("progress-title"),
+            t(
+                "progress-week",
+                sessions=figures.sessions_this_week,
+                days=figures.days_this_week,
+                week_days=WEEK_DAYS,
+                share=figures.adherence,
+                min=programme.sessions_per_day_min,
+                max=programme.sessions_per_day_max,
+            ),
+        ]
+        if figures.streak:
+            lines.append(t("progress-streak", days=figures.streak))
+        change = figures.average_change
+        if change is not None:
+            key = "progress-change-down" if change < 0 else "progress-change-up"
+            lines.append(t(key if change else "progress-change-none", points=abs(change)))
+        trend = figures.trend
+        if trend is None:
+            lines.append(t("progress-no-trend"))
+        else:
+            key = (
+                "progress-meaningful"
+                if trend.meaningful
+                else "progress-some-drop"
+                if trend.drop > 0
+                else "progress-no-drop"
+            )
+            lines.append(
+                t(
+                    key,
+                    baseline=trend.baseline,
+                    recent=trend.recent,
+                    points=MEANINGFUL_DROP_POINTS,
+                    fraction=MEANINGFUL_DROP_FRACTION,
+                )
+            )
+        return "\n".join(lines)
+
+    # /history
+
+    async def history(self, update: Update, context: Context, person: User) -> None:
+        assert person.id is not None
+        records = await self.records.sessions(person.id, limit=HISTORY_SESSIONS)
         results = await self.records.results_of([r.session_id for r in records])
-        await reply(update, self.render.history(records, results))
+        await reply(update, self._history(self.kernel.texts(context), records, results))
 
-    async def export(self, update: Update, context: Context) -> None:
-        assert update.effective_user is not None and update.effective_chat is not None
-        user = await read_person(self.store, update, context)
-        if user is None or user.id is None:
-            await reply(update, "I hold nothing about you: you haven't started yet.")
-            return
-        results, pains = await self.records.everything(user.id)
-        now = self.clock()
-        stamp = local_date(now, user.time_zone)
-        table = export_csv(results, pains, user.time_zone)
-        bundle = fhir_bundle(pains, user.time_zone, user.telegram_user_id, now)
+    def _history(
+        self, t: Texts, records: Sequence[SessionRecord], results: dict[int, list[ExerciseResult]]
+    ) -> str:
+        if not records:
+            return t("history-none")
+        titles = {exercise.key: exercise.title for exercise in self.kernel.programme.exercises}
+
+        def rating(score: int | None) -> str:
+            return t("history-no-rating") if score is None else t("history-rating", score=score)
+
+        entries = []
+        for record in reversed(records):
+            answered = results.get(record.session_id, [])
+            done = dict.fromkeys(r.exercise_key for r in answered if r.outcome is Outcome.DONE)
+            names = ", ".join(titles.get(key, key) for key in done)
+            entries.append(
+                t(
+                    "history-entry",
+                    day=t.day(record.local_date),
+                    state=t("history-finished" if record.finished else "history-not-finished"),
+                    before=Html(rating(record.pain_before)),
+                    after=Html(rating(record.pain_after)),
+                    done=record.done,
+                    steps=record.steps,
+                    names=names or t("history-nothing-done"),
+                )
+            )
+        return t("history-title") + "\n\n" + "\n\n".join(entries)
+
+    # /export
+
+    async def export(self, update: Update, context: Context, person: User) -> None:
+        assert person.id is not None and update.effective_chat is not None
+        t = self.kernel.texts(context)
+        results, pains = await self.records.everything(person.id)
+        now = self.kernel.clock()
+        name = f"{self.kernel.programme.file_prefix}-{local_date(now, person.time_zone)}"
+        table = export_csv(results, pains, person.time_zone)
+        bundle = fhir_bundle(pains, person.time_zone, person.telegram_user_id, now)
         bot, chat = update.get_bot(), update.effective_chat.id
         await bot.send_document(
             chat,
-            InputFile(table.encode(), filename=f"glute-coach-{stamp}.csv"),
-            caption=self.render.export_caption("csv"),
+            InputFile(table.encode(), filename=f"{name}.csv"),
+            caption=t("export-csv-caption"),
         )
         await bot.send_document(
             chat,
-            InputFile(
-                json.dumps(bundle, indent=2).encode(), filename=f"glute-coach-{stamp}.fhir.json"
-            ),
-            caption=self.render.export_caption("fhir"),
+            InputFile(json.dumps(bundle, indent=2).encode(), filename=f"{name}.fhir.json"),
+            caption=t("export-fhir-caption"),
         )
 
-    async def delete(self, update: Update, context: Context) -> None:
-        assert update.effective_user is not None
-        user = await read_person(self.store, update, context)
-        if user is None or user.id is None:
-            await reply(update, "I hold nothing about you, so there is nothing to delete.")
-            return
-        screen = self.render.delete_confirm(user.id)
-        await reply(update, screen.text, screen.keyboard)
+    # /delete
+
+    async def delete(self, update: Update, context: Context, person: User) -> None:
+        assert person.id is not None
+        t = self.kernel.texts(context)
+        await reply(
+            update,
+            t("delete-confirm"),
+            keyboard(
+                [button(t("delete-yes-button"), callbacks.delete_button(person.id))],
+                [button(t("delete-no-button"), callbacks.DELETE_KEEP)],
+            ),
+        )
 
     async def delete_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
-        assert query is not None and query.data is not None and update.effective_user is not None
+        assert query is not None and query.data is not None
+        t = self.kernel.texts(context)
         if query.data == callbacks.DELETE_KEEP:
-            await query.answer("Kept.")
-            await close_buttons(query, "Nothing was deleted.")
+            await query.answer(t("delete-kept-toast"))
+            await close_buttons(query, t("delete-kept"))
             return
-        user = await read_person(self.store, update, context)
+        person = await self.kernel.read_person(update, context)
         row_id = callbacks.parse_delete_button(query.data)
-        if user is None or user.id is None or user.id != row_id:
-            await query.answer("There's nothing to delete with this button.")
+        if person is None or person.id is None or person.id != row_id:
+            await query.answer(t("delete-nothing-here"))
             return
-        counts, session_ids = await self.records.delete_person(user.id)
-        left = await self.records.remaining(user.id, user.telegram_user_id, session_ids)
+        counts, session_ids = await self.records.delete_person(person.id)
+        left = await self.records.remaining(person.id, person.telegram_user_id, session_ids)
         if left:
             log.error("deleting a person left %d rows behind", left)
             raise RuntimeError("rows left after deleting a person")
         log.info("deleted a person's data: %s", counts)
-        await query.answer("Deleted.")
-        await close_buttons(query, "Deleted.")
-        await reply(update, self.render.deleted())
-
-    async def safety(self, update: Update, context: Context) -> None:
-        await reply(update, self.render.safety_overview())
-        screen = self.coach_render.red_flags_question()
-        await reply(update, screen.text, screen.keyboard)
+        await query.answer(t("deleted-toast"))
+        await close_buttons(query, t("deleted-toast"))
+        await reply(update, t("deleted"))

@@ -1,241 +1,262 @@
-"""Twice-daily reminders: one scheduler job for everyone (DESIGN.md, point 4).
-
-Every minute the sweep claims the reminders that are due - each person's next reminder
-is a column, so this is one indexed query - and a sender drains the claimed ones at a
-steady pace under Telegram's limit, replies to people first (see ratelimit.py). The
-database is the only record: a restart rebuilds nothing, and the unique (person, slot,
-local date) row means a reminder can be claimed only once.
-
-Delivery is at least once: a reminder whose send was under way when the process died
-is still "pending" and goes out again after the restart, so a kill at the worst moment
-can duplicate as many reminders as were in flight (at most SENDERS), never lose one.
-"""
+"""Reminders, as the person sees them: the reminder's own buttons (Start session, Snooze,
+Skip), /reminders to see and change the times, /pause and /resume, and Telegram's word
+that the person blocked or unblocked the bot. (Sending them is `sweep.py`.)"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time as clock_time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, time
-from typing import Any
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
-from telegram.ext import ContextTypes, ExtBot, JobQueue
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
-from bot.coach.reminders import Decision, DueReminder, decide, next_reminder, plan_claim
+from bot.catalog import Texts
+from bot.coach.reminders import SNOOZE, DueReminder, next_reminder
+from bot.coach.states import AwaitingText, DeliveryReason, DeliveryStatus, Onboarding
+from bot.coach.timezones import describe_zone, parse_clock_time
+from bot.programme import Programme
 from bot.store.models import User
-from bot.store.queries import Claim, PendingReminder, ReminderStore
-from bot.telegram.ratelimit import BULK
-from bot.telegram.render import Renderer
-
-Clock = Callable[[], datetime]
+from bot.store.queries import UserChanges
+from bot.store.reminders import ReminderStore
+from bot.telegram import callbacks
+from bot.telegram.kernel import (
+    PRIVATE_MESSAGE,
+    Context,
+    Feature,
+    Handler,
+    Kernel,
+    PersonHandler,
+    Screen,
+    button,
+    close_buttons,
+    keyboard,
+    reply,
+)
+from bot.telegram.session import Session
 
 log = logging.getLogger(__name__)
 
-SWEEP_EVERY = 60.0  # seconds
-CLAIM_CHUNK = 1000
-SEND_CHUNK = 200
-SENDERS = 4  # sends in flight at once; the rate limiter paces them
-# On SIGTERM, how long the sends in flight may take to finish: within the 10 s that
-# process managers (systemd, Heroku, Docker) give before they kill.
-STOP_GRACE = 7.0
+_SNOOZE_HOURS = int(SNOOZE / timedelta(hours=1))
 
 
-@dataclass
-class BatchReport:
-    claimed: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def sent(self) -> int:
-        return self.outcomes["sent"]
+def reminder_times(person: User) -> tuple[time, time]:
+    return time.fromisoformat(person.morning_reminder), time.fromisoformat(person.evening_reminder)
 
 
-def schedule_for(user: User, now: datetime) -> DueReminder:
+def schedule_for(person: User, now: datetime) -> DueReminder:
     """The next reminder for a person whose reminders are on, from `now` on."""
-    return next_reminder(now, user.time_zone, *_times(user))
+    return next_reminder(now, person.time_zone, *reminder_times(person))
 
 
-class ReminderService:
-    def __init__(self, reminders: ReminderStore, render: Renderer, clock: Clock) -> None:
+def reminder_screen(t: Texts, programme: Programme, delivery_id: int, slot: str) -> Screen:
+    """The reminder itself, with its three buttons."""
+    return Screen(
+        t(
+            "reminder-morning" if slot == "morning" else "reminder-evening",
+            programme=programme.title,
+            frequency=programme.frequency,
+        ),
+        keyboard(
+            [button(t("reminder-start-button"), callbacks.reminder_button(delivery_id, "go"))],
+            [
+                button(
+                    t("reminder-snooze-button", hours=_SNOOZE_HOURS),
+                    callbacks.reminder_button(delivery_id, "snooze"),
+                ),
+                button(t("reminder-skip-button"), callbacks.reminder_button(delivery_id, "skip")),
+            ],
+        ),
+    )
+
+
+def _when(t: Texts, moment: datetime, now: datetime, zone: str) -> str:
+    """ "today 18:00", "tomorrow 08:00" or "Mon, Mar 2 08:00", in the person's zone."""
+    local, today = moment.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone)).date()
+    clock = f"{local:%H:%M}"
+    if local.date() == today:
+        return t("when-today", time=clock)
+    if local.date() == today + timedelta(days=1):
+        return t("when-tomorrow", time=clock)
+    return t("when-later", day=t.day(local.date()), time=clock)
+
+
+class Reminders(Feature):
+    def __init__(self, kernel: Kernel, reminders: ReminderStore, session: Session) -> None:
+        self.kernel = kernel
+        self.store = kernel.store
         self.reminders = reminders
-        self.render = render
-        self.clock = clock
-        self._sender: asyncio.Task[BatchReport] | None = None
-        self._stopping = False
-        self.last_report: BatchReport | None = None
+        self.session = session
 
-    # Scheduling a person
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        set_up = self._set_up
+        return [
+            CommandHandler("reminders", set_up(self.show_settings), filters=PRIVATE_MESSAGE),
+            CommandHandler("pause", set_up(self.pause), filters=PRIVATE_MESSAGE),
+            CommandHandler("resume", set_up(self.resume), filters=PRIVATE_MESSAGE),
+            CallbackQueryHandler(
+                self.kernel.for_person(self.settings_button),
+                pattern=callbacks.REMINDER_SETTINGS_PATTERN,
+            ),
+            CallbackQueryHandler(self.reminder_button, pattern=callbacks.REMINDER_PATTERN),
+            ChatMemberHandler(self.chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+        ]
 
-    async def reschedule(self, user: User) -> None:
+    def _set_up(self, handler: PersonHandler) -> Handler:
+        return self.kernel.for_person(handler, set_up=True)
+
+    async def reschedule(self, person: User) -> None:
         """After set-up, or a change of times, zone or on/off: when is the next one?"""
-        assert user.id is not None
+        assert person.id is not None
         due = None
-        if user.reminders_on and user.onboarding == "done":
-            due = schedule_for(user, self.clock())
-        await self.reminders.schedule(user.id, due)
+        if person.reminders_on and person.onboarding is Onboarding.DONE:
+            due = schedule_for(person, self.kernel.clock())
+        await self.reminders.schedule(person.id, due)
 
-    # The sweep
+    # /reminders, /pause, /resume
 
-    def start(self, job_queue: JobQueue[Any]) -> None:
-        job_queue.run_repeating(self._job, interval=SWEEP_EVERY, first=1.0, name="reminders")
-
-    async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.sweep(context.bot)
-
-    async def sweep(self, bot: ExtBot[Any]) -> asyncio.Task[BatchReport]:
-        """Claim what is due; make sure a sender is draining the claimed reminders.
-
-        Returns the sender, which runs on after the job returns: a batch of thousands
-        takes minutes at Telegram's pace, and the next sweeps must not wait for it.
-        """
-        await self._schedule_unscheduled()
-        claimed = await self.claim_due()
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self.drain(bot, claimed), name="reminder-sender")
-        return self._sender
-
-    async def _schedule_unscheduled(self) -> None:
-        now = self.clock()
-        for user in await self.reminders.unscheduled():
-            await self.reminders.schedule(user.id or 0, schedule_for(user, now))
-
-    async def claim_due(self) -> int:
-        now = self.clock()
-        total = 0
-        while True:
-            users = await self.reminders.due_users(now, CLAIM_CHUNK)
-            if not users:
-                return total
-            claims = []
-            for user in users:
-                assert user.id is not None and user.next_reminder_at is not None
-                seen = DueReminder(
-                    "evening" if user.next_reminder_slot == "evening" else "morning",
-                    user.next_reminder_date or "",
-                    user.next_reminder_at,
-                )
-                deliver, following = plan_claim(now, seen, user.time_zone, *_times(user))
-                claims.append(Claim(user.id, user.next_reminder_at, following, deliver))
-            total += await self.reminders.claim(claims)
-
-    async def drain(self, bot: ExtBot[Any], claimed: int = 0) -> BatchReport:
-        """Send every claimed reminder if this instance is the sender (see
-        ReminderStore.sender_turn); otherwise leave them to the one that is."""
-        async with self.reminders.sender_turn() as mine:
-            if not mine:
-                log.debug("another instance is sending reminders")
-                return BatchReport(claimed=claimed)
-            return await self._drain(bot, claimed)
-
-    async def _drain(self, bot: ExtBot[Any], claimed: int) -> BatchReport:
-        """Send every claimed reminder, a few at a time; one log line for the batch."""
-        started = clock_time.monotonic()
-        report = BatchReport(claimed=claimed)
-        retry_later: set[int] = set()
-        while not self._stopping:
-            batch = await self.reminders.pending(self.clock(), SEND_CHUNK, retry_later)
-            if not batch:
-                break
-            queue: asyncio.Queue[PendingReminder] = asyncio.Queue()
-            for reminder in batch:
-                queue.put_nowait(reminder)
-            await asyncio.gather(
-                *(self._send_from(queue, bot, report, retry_later) for _ in range(SENDERS))
-            )
-        if report.outcomes:
-            outcomes = report.outcomes
-            log.info(
-                "reminders: claimed=%d sent=%d skipped=%d (late=%d, recent session=%d) "
-                "failed=%d (blocked=%d, will retry=%d) in %.1fs",
-                report.claimed, outcomes["sent"],
-                outcomes["late"] + outcomes["recent_session"], outcomes["late"],
-                outcomes["recent_session"], outcomes["blocked"] + outcomes["retry"],
-                outcomes["blocked"], outcomes["retry"], clock_time.monotonic() - started,
-            )  # fmt: skip
-        self.last_report = report
-        return report
-
-    async def _send_from(
-        self,
-        queue: asyncio.Queue[PendingReminder],
-        bot: ExtBot[Any],
-        report: BatchReport,
-        retry_later: set[int],
+    async def show_settings(
+        self, update: Update, context: Context, person: User, note: str = ""
     ) -> None:
-        while not queue.empty() and not self._stopping:
-            reminder = queue.get_nowait()
-            outcome = await self._send_one(bot, reminder)
-            report.outcomes[outcome] += 1
-            if outcome == "retry":
-                retry_later.add(reminder.delivery_id)
-
-    async def _send_one(self, bot: ExtBot[Any], reminder: PendingReminder) -> str:
-        now = self.clock()
-        decision = decide(reminder.due_at, now, reminder.last_finished, reminder.active_started)
-        if decision is not Decision.SEND:
-            await self.reminders.finish(reminder.delivery_id, "skipped", reason=decision.value)
-            return decision.value
-        screen = self.render.reminder(reminder.delivery_id, reminder.slot)
-        try:
-            message = await bot.send_message(
-                reminder.chat_id,
-                screen.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=screen.keyboard,
-                rate_limit_args=BULK,
-            )
-        except (Forbidden, BadRequest) as error:
-            # Blocked, or the chat is gone: no retries and no more reminders until they
-            # write again (or unblock). Logged once, when they turn inactive.
-            await self.reminders.finish(reminder.delivery_id, "failed", reason="blocked")
-            if await self.reminders.set_active(reminder.user_id, False):
-                log.info("user %d can't be reached (%s): reminders stop", reminder.user_id, error)
-            return "blocked"
-        except (NetworkError, TelegramError) as error:
-            # Timed out or Telegram had a problem: it stays pending for the next sweep
-            # (and is dropped as late after an hour).
-            log.debug("reminder %d not sent yet: %s", reminder.delivery_id, error)
-            return "retry"
-        await self.reminders.finish(
-            reminder.delivery_id, "sent", message_id=message.message_id, sent_at=self.clock()
+        t = self.kernel.texts(context)
+        now = self.kernel.clock()
+        fresh = await self.store.user(person.telegram_user_id) or person
+        zone = describe_zone(fresh.time_zone, now)
+        times = {"morning": fresh.morning_reminder, "evening": fresh.evening_reminder, "zone": zone}
+        if fresh.reminders_on:
+            state = t("reminders-on", **times)
+            if fresh.next_reminder_at is not None:
+                next_due = _when(t, fresh.next_reminder_at, now, fresh.time_zone)
+                state += "\n" + t("reminders-next", when=next_due)
+            toggle = button(t("reminders-off-button"), callbacks.REMINDERS_OFF)
+        else:
+            state = t("reminders-off", **times)
+            toggle = button(t("reminders-on-button"), callbacks.REMINDERS_ON)
+        markup = keyboard(
+            [
+                button(t("reminders-change-morning-button"), callbacks.REMINDERS_MORNING),
+                button(t("reminders-change-evening-button"), callbacks.REMINDERS_EVENING),
+            ],
+            [button(t("time-zone-change-button"), callbacks.ZONE_CHANGE)],
+            [toggle],
         )
-        await self._retire(bot, reminder)
-        return "sent"
+        await reply(update, f"{note}\n\n{state}" if note else state, markup)
 
-    async def _retire(self, bot: ExtBot[Any], reminder: PendingReminder) -> None:
-        """At most one unanswered reminder in the chat: older ones lose their buttons."""
-        if not reminder.unanswered:
+    async def pause(self, update: Update, context: Context, person: User) -> None:
+        await self._switch(update, context, person, on=False)
+
+    async def resume(self, update: Update, context: Context, person: User) -> None:
+        await self._switch(update, context, person, on=True)
+
+    async def _switch(self, update: Update, context: Context, person: User, *, on: bool) -> None:
+        assert person.id is not None
+        await self.store.update_user(person.id, UserChanges(reminders_on=on))
+        person.reminders_on = on
+        await self.reschedule(person)
+        note = self.kernel.texts(context)("reminders-back-on" if on else "reminders-paused")
+        await self.show_settings(update, context, person, note=note)
+
+    async def settings_button(self, update: Update, context: Context, person: User) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None and person.id is not None
+        t = self.kernel.texts(context)
+        await query.answer()
+        if query.data in (callbacks.REMINDERS_OFF, callbacks.REMINDERS_ON):
+            await close_buttons(query, t("reminders-changing"))
+            await self._switch(update, context, person, on=query.data == callbacks.REMINDERS_ON)
             return
-        await self.reminders.mark_missed([delivery for delivery, _ in reminder.unanswered])
-        for _, message_id in reminder.unanswered:
-            try:
-                await bot.edit_message_reply_markup(
-                    reminder.chat_id, message_id, reply_markup=None, rate_limit_args=BULK
-                )
-            except TelegramError as error:
-                log.debug("could not retire an old reminder: %s", error)
+        slot = "morning" if query.data == callbacks.REMINDERS_MORNING else "evening"
+        awaiting = AwaitingText.MORNING_TIME if slot == "morning" else AwaitingText.EVENING_TIME
+        await self.store.update_user(person.id, UserChanges(awaiting_text=awaiting))
+        await close_buttons(query, t(f"reminders-changing-{slot}"))
+        await reply(update, t(f"reminders-send-{slot}"))
 
-    async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Take no new reminder, let the sends in flight finish and be recorded (so a
-        stop, unlike a crash, duplicates nothing), then end the sender. A send still
-        hanging after `grace` seconds is cancelled: it stays pending for the next start."""
-        self._stopping = True
-        if self._sender is None or self._sender.done():
+    async def typed_time(self, update: Update, context: Context, person: User) -> None:
+        """A morning or evening time typed after "Change morning time" (or evening)."""
+        message = update.effective_message
+        assert message is not None and message.text is not None and person.id is not None
+        t = self.kernel.texts(context)
+        slot = "morning" if person.awaiting_text is AwaitingText.MORNING_TIME else "evening"
+        value = parse_clock_time(message.text)
+        if value is None:
+            await reply(update, t(f"reminders-unreadable-{slot}"))
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._sender), grace)
-        except TimeoutError:
-            log.warning("reminder sends still hanging after %.0f s: cancelled", grace)
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+        morning, evening = reminder_times(person)
+        morning, evening = (value, evening) if slot == "morning" else (morning, value)
+        if morning >= evening:
+            await reply(update, t(f"reminders-morning-first-{slot}", evening=f"{evening:%H:%M}"))
+            return
+        person.morning_reminder, person.evening_reminder = f"{morning:%H:%M}", f"{evening:%H:%M}"
+        person.awaiting_text = AwaitingText.NOTHING
+        await self.store.update_user(
+            person.id,
+            UserChanges(
+                morning_reminder=person.morning_reminder,
+                evening_reminder=person.evening_reminder,
+                awaiting_text=AwaitingText.NOTHING,
+            ),
+        )
+        await self.reschedule(person)
+        await self.show_settings(update, context, person, note=t("saved"))
 
+    # The reminder's buttons
 
-def _times(user: User) -> tuple[time, time]:
-    return time.fromisoformat(user.morning_reminder), time.fromisoformat(user.evening_reminder)
+    async def reminder_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None and query.message is not None
+        t = self.kernel.texts(context)
+        press = callbacks.parse_reminder_press(query.data)
+        person = await self.kernel.read_person(update, context)
+        delivery = await self.reminders.delivery(press[0]) if press else None
+        if press is None or person is None or delivery is None or delivery.user_id != person.id:
+            await query.answer(t("reminder-gone"))
+            return
+        assert delivery.id is not None
+        action = press[1]
+        now = self.kernel.clock()
+        message_id = query.message.message_id
+        if action == "snooze":
+            until = now + SNOOZE
+            done = await self.reminders.answer(
+                delivery.id, message_id, now, status=DeliveryStatus.SNOOZED, due_at=until
+            )
+            local = until.astimezone(ZoneInfo(person.time_zone))
+            note = t("reminder-snoozed", time=f"{local:%H:%M}")
+        elif action == "skip":
+            done = await self.reminders.answer(
+                delivery.id,
+                message_id,
+                now,
+                status=DeliveryStatus.SKIPPED,
+                reason=DeliveryReason.BY_USER,
+            )
+            note = t("reminder-skipped")
+        else:
+            done = await self.reminders.answer(
+                delivery.id, message_id, now, status=DeliveryStatus.SENT
+            )
+            note = t("reminder-go")
+        if not done and action != "go":
+            await query.answer(t("reminder-already-answered"))
+            return
+        await query.answer(note if done else None)
+        key = (
+            "reminder-answered-morning"
+            if delivery.slot == "morning"
+            else "reminder-answered-evening"
+        )
+        await close_buttons(query, t(key, note=note))
+        if action == "go":
+            await self.session.open(update, context, person)
+
+    async def chat_member(self, update: Update, context: Context) -> None:
+        """Blocked or unblocked in a private chat: reminders stop or resume."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != "private":
+            return
+        person = await self.store.user(change.from_user.id)
+        if person is None or person.id is None:
+            return
+        reachable = change.new_chat_member.status not in ("kicked", "left")
+        if await self.reminders.set_active(person.id, reachable):
+            log.info("user %d %s the bot", person.id, "unblocked" if reachable else "blocked")

@@ -18,11 +18,17 @@ class Pressed:
 
 
 class Person:
-    def __init__(self, emulator: BotApiEmulator, user_id: int, name: str = "Alex") -> None:
+    def __init__(
+        self,
+        emulator: BotApiEmulator,
+        user_id: int,
+        name: str = "Alex",
+        language_code: str | None = None,
+    ) -> None:
         self.emulator = emulator
         self.user_id = user_id
         self.name = name
-        emulator.add_private_chat(user_id, name)
+        emulator.add_private_chat(user_id, name, language_code)
 
     @property
     def messages(self) -> list[SentMessage]:

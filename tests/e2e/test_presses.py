@@ -113,11 +113,11 @@ async def test_hold_timer_counts_and_says_switch_sides(
     assert "Figure 4 Stretch" in stretch.text and "left side" in stretch.text
     pressed = await alex.press(stretch, "⏱ Start 1 s timer")
     assert pressed.answer == "Timer started"
-    assert "Hold for 1 seconds" in pressed.messages[0].text
+    assert "Hold for 1 second (left side)" in pressed.messages[0].text
     again = await alex.press(stretch, "⏱ Start 1 s timer", expect=0)
     assert again.answer == "The timer is already running."
     for _ in range(300):
-        if "seconds are up" in alex.last.text:
+        if "1 second is up" in alex.last.text:
             break
         await asyncio.sleep(0.01)
     assert "Switch to your right side" in alex.last.text

@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from bot.emulator import BotApiEmulator
 from bot.store.engine import create_engine, migrate
 from bot.store.models import User
-from bot.telegram.reminders import SENDERS
+from bot.telegram.sweep import SENDERS
 from tests.conftest import TOKEN
 from tests.e2e.helpers import rows
 from tests.e2e.test_restart import ROOT, _wait_until

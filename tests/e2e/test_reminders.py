@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotApiEmulator
-from bot.telegram.reminders import ReminderService
+from bot.telegram.sweep import ReminderSweep
 from tests.conftest import FakeClock
 from tests.e2e.helpers import onboard, rows
 from tests.e2e.person import Person
@@ -21,7 +21,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 async def run_due(bot: Any) -> None:
     """What the minute job does, now, and wait for its sender to finish."""
-    service: ReminderService = bot.bot_data["reminders"]
+    service: ReminderSweep = bot.bot_data["reminders"]
     while True:
         sender = await service.sweep(bot.bot)
         await sender
@@ -221,7 +221,7 @@ async def test_a_reminder_telegram_keeps_failing_stays_due_for_the_next_sweep(
     clock.set(local_today(clock, 8, 0).astimezone(UTC))
     # Three 502s: the first try and both quick retries fail.
     emulator.fail_next("sendMessage", 502, "Bad Gateway", count=3)
-    service: ReminderService = bot.bot_data["reminders"]
+    service: ReminderSweep = bot.bot_data["reminders"]
     report = await (await service.sweep(bot.bot))
     assert report.outcomes["retry"] == 1 and report.sent == 0
     (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")

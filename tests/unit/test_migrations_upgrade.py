@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from bot.store.engine import create_engine, migrate
 from bot.store.models import UTCDateTime
-from bot.store.queries import ReminderStore, Store
+from bot.store.queries import Store
 from bot.store.records import RecordStore
+from bot.store.reminders import ReminderStore
 
 NOON = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from bot.catalog import Catalog
 from bot.coach.session import session_steps
 from bot.emulator.spec import ApiSpec
-from bot.programme import Programme, Safety
-from bot.telegram.render import Renderer
+from bot.programme import Programme
+from bot.telegram.render import exercise_keyboard, step_screen
 
 
 def _accepted(spec: ApiSpec, text: str, keyboard: object = None) -> list[str]:
@@ -19,26 +20,35 @@ def _accepted(spec: ApiSpec, text: str, keyboard: object = None) -> list[str]:
 
 
 def test_a_video_link_becomes_a_url_button(
-    programme: Programme, safety: Safety, spec: ApiSpec
+    programme: Programme, catalog: Catalog, spec: ApiSpec
 ) -> None:
+    t = catalog.texts()
     bridge = dataclasses.replace(programme.exercises[0], video_url="https://example.org/v")
-    with_video = dataclasses.replace(programme, exercises=(bridge, *programme.exercises[1:]))
-    keyboard = Renderer(with_video, safety).exercise_keyboard(1, 1, bridge)
+    keyboard = exercise_keyboard(t, 1, 1, bridge)
     urls = [b.url for row in keyboard.inline_keyboard for b in row if b.url]
     assert urls == ["https://example.org/v"]
     assert _accepted(spec, "x", keyboard) == []
-    plain = Renderer(programme, safety).exercise_keyboard(1, 1, programme.exercises[0])
+    plain = exercise_keyboard(t, 1, 1, programme.exercises[0])
     assert not [b for row in plain.inline_keyboard for b in row if b.url]
 
 
-def test_names_are_escaped(programme: Programme, safety: Safety, spec: ApiSpec) -> None:
-    screen = Renderer(programme, safety).welcome("<Bob & Co>")
-    assert "&lt;Bob &amp; Co&gt;" in screen.text
-    assert _accepted(spec, screen.text) == []
+def test_names_are_escaped(programme: Programme, catalog: Catalog, spec: ApiSpec) -> None:
+    t = catalog.texts()
+    text = t(
+        "welcome",
+        hello=t.html("hello-named", name="<Bob & Co>"),
+        programme=programme.title,
+        count=len(programme.exercises),
+        exercises="<none>",
+        frequency=programme.frequency,
+    )
+    assert "&lt;Bob &amp; Co&gt;" in text
+    assert "&lt;none&gt;" in text
+    assert _accepted(spec, text) == []
 
 
-def test_every_step_screen_is_valid(programme: Programme, safety: Safety, spec: ApiSpec) -> None:
-    render = Renderer(programme, safety)
+def test_every_step_screen_is_valid(programme: Programme, catalog: Catalog, spec: ApiSpec) -> None:
+    t = catalog.texts()
     for index, step in enumerate(session_steps(programme)):
-        screen = render.step(2**40, index, step)
+        screen = step_screen(t, programme, 2**40, index, step)
         assert _accepted(spec, screen.text, screen.keyboard) == []

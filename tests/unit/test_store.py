@@ -21,11 +21,13 @@ from bot.coach.session import (
     advance,
     session_steps,
 )
+from bot.coach.states import SessionStatus
 from bot.programme import Programme
 from bot.store import engine as engine_module
 from bot.store.engine import create_engine, migrate
 from bot.store.models import User
-from bot.store.queries import Store
+from bot.store.queries import Seen, Store, UserChanges
+from bot.store.reminders import ReminderStore
 
 
 def _user(telegram_id: int, created: datetime) -> User:
@@ -80,12 +82,12 @@ async def test_an_answer_applies_once(database_url: str, programme: Programme) -
     steps = session_steps(programme)
     first = advance(steps, SessionState(0), RatePain(5))
     assert isinstance(first, Advance)
-    assert await store.apply(session.id, SessionState(0), first, steps[0], now)
-    assert not await store.apply(session.id, SessionState(0), first, steps[0], now)
+    assert await store.apply(session.id, SessionState(0), first, now)
+    assert not await store.apply(session.id, SessionState(0), first, now)
     done = advance(steps, SessionState(1), Report(Outcome.DONE))
     assert isinstance(done, Advance)
-    assert await store.apply(session.id, SessionState(1), done, steps[1], now)
-    assert not await store.apply(session.id, SessionState(1), done, steps[1], now)
+    assert await store.apply(session.id, SessionState(1), done, now)
+    assert not await store.apply(session.id, SessionState(1), done, now)
     assert await store.outcomes(session.id) == {1: Outcome.DONE}
     # A new session marks the unfinished one abandoned: only one is ever open.
     await store.start_session(user.id, "2026-06-02", now)
@@ -102,28 +104,32 @@ async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
     await migrate(engine)
     store = Store(engine)
     now = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-    assert await store.user_seen(99) == (None, None, False)  # not started yet
+    assert await store.user_seen(99, "en") == Seen(None, None, False)  # not started yet
     user = await store.add_user(_user(7, now))
     other = await store.add_user(_user(8, now))
     assert user.id is not None and other.id is not None
-    assert await store.user_seen(7) == (user, None, False)
+    assert await store.user_seen(7, "") == Seen(user, None, False)
     done = await store.start_session(user.id, "2026-05-31", now - timedelta(days=1))
     assert done.id is not None
-    await store.set_session_status(done.id, "finished", was="open")
+    await store.set_session_status(done.id, SessionStatus.FINISHED, was=SessionStatus.OPEN)
     await store.start_session(other.id, "2026-06-01", now)  # someone else's
-    seen, unfinished, _ = await store.user_seen(7)
-    assert seen == user and unfinished is None  # a finished session is not unfinished
+    seen = await store.user_seen(7, "")
+    assert seen.person == user and seen.unfinished is None  # a finished session is not unfinished
     today = await store.start_session(user.id, "2026-06-01", now)
-    _, unfinished, _ = await store.user_seen(7)
+    unfinished = (await store.user_seen(7, "")).unfinished
     assert unfinished is not None and unfinished.id == today.id
-    await store.set_session_status(today.id or 0, "left", was="open")
-    _, unfinished, _ = await store.user_seen(7)
+    await store.set_session_status(today.id or 0, SessionStatus.LEFT, was=SessionStatus.OPEN)
+    unfinished = (await store.user_seen(7, "")).unfinished
     assert unfinished is not None and (unfinished.id, unfinished.status) == (today.id, "left")
     # Someone marked unreachable is reachable again once they write, exactly once.
-    await store.update_user(user.id, active=False)
-    seen, _, reactivated = await store.user_seen(7)
-    assert seen is not None and seen.active and reactivated
-    assert (await store.user_seen(7))[2] is False
+    await ReminderStore(store).set_active(user.id, False)
+    seen = await store.user_seen(7, "")
+    assert seen.person is not None and seen.person.active and seen.reactivated
+    assert (await store.user_seen(7, "")).reactivated is False
+    # The language Telegram reports is kept when it changes (reminders are sent in it).
+    assert (await store.user_seen(7, "de")).person.language == "de"  # type: ignore[union-attr]
+    assert (await store.user(7)).language == "de"  # type: ignore[union-attr]
+    assert (await store.user_seen(7, "")).person.language == "de"  # type: ignore[union-attr]
     await engine.dispose()
 
 
@@ -153,11 +159,14 @@ async def test_sqlite_writers_queue_in_the_process_not_in_sqlite(
 
     async def other_writer() -> None:
         await asyncio.sleep(0.05)  # once the slow writer holds SQLite's write lock
-        await store.update_user(second.id, first_name="other")
+        await store.update_user(second.id, UserChanges(time_zone="Europe/Paris"))
         order.append("other committed")
 
     await asyncio.gather(slow_writer(), other_writer())
     names = [(await store.user(1)), (await store.user(2))]
     await engine.dispose()
     assert order == ["slow committed", "other committed"]
-    assert [user.first_name for user in names if user] == ["slow", "other"]
+    assert [(u.first_name, u.time_zone) for u in names if u] == [
+        ("slow", "UTC"),
+        ("", "Europe/Paris"),
+    ]

@@ -1,0 +1,93 @@
+"""What follows an answer: the advice, warnings and encouragement shown after it.
+
+The shell gathers the facts (the person's ratings, history, streak) and asks these
+functions which notes to show; the texts are in the message catalog. One rule runs
+through all of them: no encouragement in the same breath as a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.coach.safety import Advice, leave_out, pain_rising
+from bot.coach.session import Outcome, PauseReason
+
+
+class Caution(StrEnum):
+    """A warning under an answer; the values name the entries of content/safety.toml."""
+
+    PAIN_MONITORING = "pain_monitoring"
+    STOP_AND_CONTACT = "stop_and_contact"
+    RISING_PAIN = "rising_pain"
+    LEAVE_OUT = "leave_out"
+
+
+def advice_warning(advice: Advice) -> Caution | None:
+    if advice is Advice.STOP_AND_CONTACT:
+        return Caution.STOP_AND_CONTACT
+    if advice is Advice.PAIN_MONITORING:
+        return Caution.PAIN_MONITORING
+    return None
+
+
+def after_pain_before(advice: Advice, pause: PauseReason | None) -> tuple[Caution, ...]:
+    """The note under the rating before a session. Severe pain pauses the session, and
+    the pause itself carries the advice: it is not said twice."""
+    warning = advice_warning(advice)
+    if warning is None or pause is PauseReason.SEVERE_PAIN:
+        return ()
+    return (warning,)
+
+
+def after_report(outcome: Outcome, too_painful_newest_first: Sequence[bool]) -> tuple[Caution, ...]:
+    """After an exercise: "too painful" again on the same exercise and side suggests
+    leaving it out (`too_painful_newest_first` includes the answer just given)."""
+    if outcome is Outcome.TOO_PAINFUL and leave_out(too_painful_newest_first):
+        return (Caution.LEAVE_OUT,)
+    return ()
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the notes under a finished session depend on."""
+
+    pain_after_advice: Advice
+    pain_after_history: Sequence[int]  # the latest finished sessions', oldest first
+    streak_days: int
+    sessions_today: int
+    sessions_per_day_max: int
+    progression_due: bool  # coach.progress.progression_due
+    progression_offered: bool  # suggested before (it is suggested once)
+    has_progression: bool  # the programme has a harder variation to suggest
+
+
+@dataclass(frozen=True)
+class SessionNotes:
+    warnings: tuple[Caution, ...]
+    streak_days: int  # 0: no streak note
+    rest_now: bool  # the day's sessions reached the handout's maximum: say to rest
+    offer_progression: bool
+
+
+def after_session(facts: SessionFacts) -> SessionNotes:
+    """The notes under a session's summary: warnings first; a streak, the advice to rest
+    and the progression only when there is no warning (never more load beside a warning
+    to reduce or stop, and no cheering either)."""
+    warnings: list[Caution] = []
+    advice = advice_warning(facts.pain_after_advice)
+    if advice is not None:
+        warnings.append(advice)
+    if pain_rising(facts.pain_after_history):
+        warnings.append(Caution.RISING_PAIN)
+    if warnings:
+        return SessionNotes(tuple(warnings), 0, rest_now=False, offer_progression=False)
+    return SessionNotes(
+        (),
+        facts.streak_days,
+        rest_now=facts.streak_days > 0 and facts.sessions_today >= facts.sessions_per_day_max,
+        offer_progression=(
+            facts.has_progression and facts.progression_due and not facts.progression_offered
+        ),
+    )

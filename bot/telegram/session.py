@@ -1,0 +1,325 @@
+"""The guided session: /session, the pain ratings, each exercise's buttons, /cancel.
+
+A press names its session and step; the core (`coach.session.advance`) decides what it
+means, the store applies it only if the session is still where the person saw it, and
+the next step is shown. A plain "Done" costs one read (the person and their session,
+in `Kernel.recognise`) and one write.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.catalog import Texts
+from bot.coach import followup
+from bot.coach import session as core
+from bot.coach.pain import parse_pain
+from bot.coach.safety import (
+    TOO_PAINFUL_IN_A_ROW,
+)
+from bot.coach.states import AwaitingText, RedFlagAnswer, SessionStatus
+from bot.store.models import ExerciseSession, User
+from bot.store.queries import UserChanges
+from bot.store.records import RecordStore
+from bot.telegram import callbacks
+from bot.telegram.kernel import (
+    PRIVATE_MESSAGE,
+    Context,
+    Feature,
+    Kernel,
+    Screen,
+    button,
+    close_buttons,
+    keyboard,
+    reply,
+    show,
+)
+from bot.telegram.render import (
+    OUTCOME_KEYS,
+    caution,
+    pain_keyboard,
+    pain_problem,
+    red_flags_question,
+    side_label,
+    step_screen,
+)
+from bot.telegram.summary import SessionEnd, rating_advice
+from bot.telegram.timers import Timers
+
+_PRESSED_OUTCOMES = {
+    "done": core.Outcome.DONE,
+    "skip": core.Outcome.SKIPPED,
+    "too_painful": core.Outcome.TOO_PAINFUL,
+}
+_CLOSED_NOTES = {
+    SessionStatus.LEFT: "session-was-left",
+    SessionStatus.FINISHED: "session-was-finished",
+}
+
+
+class Session(Feature):
+    def __init__(self, kernel: Kernel, records: RecordStore, timers: Timers) -> None:
+        self.kernel = kernel
+        self.store = kernel.store
+        self.records = records
+        self.timers = timers
+        self.ending = SessionEnd(kernel, records)
+        self.steps = kernel.steps
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        return [
+            CommandHandler("session", self.session_command, filters=PRIVATE_MESSAGE),
+            CommandHandler("cancel", self.kernel.for_person(self.cancel), filters=PRIVATE_MESSAGE),
+            CallbackQueryHandler(self.session_button, pattern=callbacks.SESSION_PATTERN),
+            CallbackQueryHandler(
+                self.start_session_button, pattern=callbacks.START_SESSION_PATTERN
+            ),
+        ]
+
+    # Starting
+
+    async def session_command(self, update: Update, context: Context) -> None:
+        person = await self.kernel.read_person(update, context)
+        if person is None:
+            await self.kernel.refuse(update, context, "not-started")
+            return
+        await self.open(update, context, person)
+
+    async def start_session_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        person = await self.kernel.read_person(update, context)
+        if person is None:
+            await self.kernel.refuse(update, context, "not-started")
+            return
+        await query.answer()
+        await self.open(update, context, person)
+
+    async def open(self, update: Update, context: Context, person: User) -> None:
+        """Start today's session, or show where today's stands."""
+        assert person.id is not None
+        if person.red_flags is not RedFlagAnswer.NONE:
+            # Never start exercises while a red flag is reported or not yet asked about;
+            # "None of these" leads back here.
+            await show(update, red_flags_question(self.kernel.texts(context), self.kernel.safety))
+            return
+        if person.awaiting_text:
+            await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
+        session = await self.kernel.session_today(person)
+        resumed = session is not None
+        if session is None:
+            session = await self.store.start_session(
+                person.id, self.kernel.today(person), self.kernel.clock()
+            )
+        elif session.status is SessionStatus.LEFT:
+            await self.store.set_session_status(
+                session.id or 0, SessionStatus.OPEN, was=SessionStatus.LEFT
+            )
+        await self.show_step(update, context, session, resumed=resumed)
+
+    def screen(self, t: Texts, session: ExerciseSession, *, resumed: bool = False) -> Screen:
+        assert session.id is not None
+        state = core.SessionState(session.step, session.paused_for_pain)
+        pause = core.pause_reason(self.steps, state)
+        if pause is core.PauseReason.SEVERE_PAIN:
+            return self._severe_pain_pause(t, session.id, session.step)
+        if pause is core.PauseReason.TOO_PAINFUL:
+            next_is_rating = self.steps[session.step].kind == "pain_after"
+            return self._too_painful(t, session.id, session.step, next_is_rating)
+        step = self.steps[session.step]
+        return step_screen(
+            t, self.kernel.programme, session.id, session.step, step, resumed=resumed
+        )
+
+    async def show_step(
+        self, update: Update, context: Context, session: ExerciseSession, *, resumed: bool = False
+    ) -> None:
+        await show(update, self.screen(self.kernel.texts(context), session, resumed=resumed))
+
+    # Leaving
+
+    async def cancel(self, update: Update, context: Context, person: User) -> None:
+        assert person.id is not None
+        if person.awaiting_text:
+            await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
+        t = self.kernel.texts(context)
+        session = await self.kernel.session_today(person)
+        if (
+            session is not None
+            and session.id is not None
+            and await self.store.set_session_status(
+                session.id, SessionStatus.LEFT, was=SessionStatus.OPEN
+            )
+        ):
+            await reply(update, t("cancel-stopped"))
+        elif person.awaiting_text:
+            await reply(update, t("cancel-nothing-changed"))
+        else:
+            await reply(update, t("cancel-nothing"))
+
+    # Answers
+
+    async def session_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        t = self.kernel.texts(context)
+        press = callbacks.parse_session_press(query.data)
+        person = await self.kernel.read_person(update, context)
+        session = None
+        if press is not None:
+            session = context.take_session(press.session_id) or await self.store.session(
+                press.session_id
+            )
+        if press is None or person is None or session is None or session.user_id != person.id:
+            await query.answer(t("stale-button"))
+            return
+        if session.status is not SessionStatus.OPEN:
+            await query.answer(t(_CLOSED_NOTES.get(session.status, "session-was-earlier")))
+            return
+        if press.step != session.step:
+            await query.answer(
+                t("already-recorded" if press.step < session.step else "not-there-yet")
+            )
+            return
+        if press.action == "again":
+            await query.answer()
+            await self.show_step(update, context, session)
+            return
+        if press.action == "timer":
+            await self.timers.start(update, context, session)
+            return
+        event: core.Event
+        if press.pain is not None:
+            event = core.RatePain(press.pain)
+        elif press.action == "continue":
+            event = core.Continue()
+        elif press.action == "finish":
+            event = core.FinishEarly()
+        else:
+            event = core.Report(_PRESSED_OUTCOMES[press.action or "done"])
+        await self.answer(update, context, session, event, query)
+
+    async def typed(self, update: Update, context: Context, session: ExerciseSession) -> None:
+        """Text typed while a session is open: a pain rating when one is asked for."""
+        message = update.effective_message
+        assert message is not None and message.text is not None and session.id is not None
+        t = self.kernel.texts(context)
+        step = self.steps[session.step]
+        if step.kind == "exercise" or session.paused_for_pain:
+            await reply(update, t("waiting-for-button"))
+            return
+        reading = parse_pain(message.text)
+        if reading.score is None:
+            assert reading.problem is not None
+            await reply(
+                update, pain_problem(t, reading.problem), pain_keyboard(session.id, session.step)
+            )
+            return
+        await self.answer(update, context, session, core.RatePain(reading.score), None)
+
+    async def answer(
+        self,
+        update: Update,
+        context: Context,
+        session: ExerciseSession,
+        event: core.Event,
+        query: CallbackQuery | None,
+    ) -> None:
+        """Apply one answer to the session, exactly once, then show what comes next."""
+        assert session.id is not None
+        t = self.kernel.texts(context)
+        seen = core.SessionState(session.step, session.paused_for_pain)
+        change = core.advance(self.steps, seen, event)
+        if isinstance(change, core.Refusal) or not await self.store.apply(
+            session.id, seen, change, self.kernel.clock()
+        ):
+            if query is not None:
+                await query.answer(t("already-recorded"))
+            return
+        if query is not None:
+            await query.answer(t("tap-saved"))
+            await close_buttons(query, self._answered(t, change, event))
+        if change.finished:
+            await reply(update, await self.ending.summary(t, session, change.pain_after))
+            return
+        notes: tuple[followup.Caution, ...] = ()
+        if change.pain_before is not None:
+            advice = await rating_advice(
+                self.kernel, self.records, session.user_id, change.pain_before, session.id
+            )
+            pause = core.pause_reason(self.steps, change.state)
+            notes = followup.after_pain_before(advice, pause)
+        elif isinstance(event, core.Report) and change.answered and change.answered.exercise:
+            history: list[bool] = []
+            if event.outcome is core.Outcome.TOO_PAINFUL:
+                history = await self.records.too_painful_history(
+                    session.user_id,
+                    change.answered.exercise.key,
+                    change.answered.side,
+                    TOO_PAINFUL_IN_A_ROW,
+                )
+            notes = followup.after_report(event.outcome, history)
+        for note in notes:
+            await reply(update, caution(t, self.kernel.safety, note))
+        session.step = change.state.step
+        session.paused_for_pain = change.state.paused_for_pain
+        if change.pain_before is not None:
+            session.pain_before = change.pain_before
+        await self.show_step(update, context, session)
+
+    def _answered(self, t: Texts, change: core.Advance, event: core.Event) -> str:
+        """The text of a step's message once answered, with its buttons gone."""
+        step = change.answered
+        if step is None:  # the choice made in a pause
+            return t("answered-pause")
+        if isinstance(event, core.Report) and step.exercise is not None:
+            return t(
+                "answered-exercise",
+                title=step.exercise.title,
+                side=side_label(t, step.side),
+                outcome=t(OUTCOME_KEYS[event.outcome]),
+            )
+        score = change.pain_before if step.kind == "pain_before" else change.pain_after
+        key = "answered-pain-before" if step.kind == "pain_before" else "answered-pain-after"
+        return t(key, score=score if score is not None else 0)
+
+    # Pauses
+
+    def _too_painful(self, t: Texts, session_id: int, index: int, next_is_rating: bool) -> Screen:
+        go_on = "too-painful-rate-button" if next_is_rating else "too-painful-go-on-button"
+        return Screen(
+            t(
+                "too-painful",
+                advice="\n".join(self.kernel.programme.pain_advice),
+                stop_rule=self.kernel.safety.stop_rule.text,
+            ),
+            keyboard(
+                [button(t(go_on), callbacks.session_button(session_id, index, "continue"))],
+                [
+                    button(
+                        t("too-painful-stop-button"),
+                        callbacks.session_button(session_id, index, "finish"),
+                    )
+                ],
+            ),
+        )
+
+    def _severe_pain_pause(self, t: Texts, session_id: int, index: int) -> Screen:
+        return Screen(
+            t("severe-pain-pause", advice=self.kernel.safety.stop_and_contact.text),
+            keyboard(
+                [
+                    button(
+                        t("severe-pain-stop-button"),
+                        callbacks.session_button(session_id, index, "finish"),
+                    )
+                ],
+                [
+                    button(
+                        t("severe-pain-go-on-button"),
+                        callbacks.session_button(session_id, index, "continue"),
+                    )
+                ],
+            ),
+        )

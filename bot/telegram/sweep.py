@@ -1,0 +1,234 @@
+"""Sending the twice-daily reminders: one scheduler job for everyone, rather than a job
+per person, so that the database stays the only record of what is due.
+
+Every minute the sweep claims the reminders that are due - each person's next reminder
+is a column, so this is one indexed query - and a sender drains the claimed ones at a
+steady pace under Telegram's limit, replies to people first (see ratelimit.py). The
+database is the only record: a restart rebuilds nothing, and the unique (person, slot,
+local date) row means a reminder can be claimed only once.
+
+Delivery is at least once: a reminder whose send was under way when the process died
+is still "pending" and goes out again after the restart, so a kill at the worst moment
+can duplicate as many reminders as were in flight (at most SENDERS), never lose one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time as clock_time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import ContextTypes, ExtBot, JobQueue
+
+from bot.catalog import Catalog
+from bot.coach.reminders import Decision, DueReminder, decide, plan_claim
+from bot.coach.states import DeliveryReason, DeliveryStatus
+from bot.programme import Programme
+from bot.store.reminders import Claim, PendingReminder, ReminderStore
+from bot.telegram.ratelimit import BULK
+from bot.telegram.reminders import reminder_screen, reminder_times, schedule_for
+
+Clock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = 60.0  # seconds
+CLAIM_CHUNK = 1000
+SEND_CHUNK = 200
+SENDERS = 4  # sends in flight at once; the rate limiter paces them
+# On SIGTERM, how long the sends in flight may take to finish: within the 10 s that
+# process managers (systemd, Heroku, Docker) give before they kill.
+STOP_GRACE = 7.0
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes["sent"]
+
+
+class ReminderSweep:
+    def __init__(
+        self, reminders: ReminderStore, catalog: Catalog, programme: Programme, clock: Clock
+    ) -> None:
+        self.reminders = reminders
+        self.catalog = catalog
+        self.programme = programme
+        self.clock = clock
+        self._sender: asyncio.Task[BatchReport] | None = None
+        self._stopping = False
+        self.last_report: BatchReport | None = None
+
+    def start(self, job_queue: JobQueue[Any]) -> None:
+        job_queue.run_repeating(self._job, interval=SWEEP_EVERY, first=1.0, name="reminders")
+
+    async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.sweep(context.bot)
+
+    async def sweep(self, bot: ExtBot[Any]) -> asyncio.Task[BatchReport]:
+        """Claim what is due; make sure a sender is draining the claimed reminders.
+
+        Returns the sender, which runs on after the job returns: a batch of thousands
+        takes minutes at Telegram's pace, and the next sweeps must not wait for it.
+        """
+        await self._schedule_unscheduled()
+        claimed = await self.claim_due()
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self.drain(bot, claimed), name="reminder-sender")
+        return self._sender
+
+    async def _schedule_unscheduled(self) -> None:
+        now = self.clock()
+        for user in await self.reminders.unscheduled():
+            await self.reminders.schedule(user.id or 0, schedule_for(user, now))
+
+    async def claim_due(self) -> int:
+        now = self.clock()
+        total = 0
+        while True:
+            users = await self.reminders.due_users(now, CLAIM_CHUNK)
+            if not users:
+                return total
+            claims = []
+            for user in users:
+                assert user.id is not None and user.next_reminder_at is not None
+                seen = DueReminder(
+                    "evening" if user.next_reminder_slot == "evening" else "morning",
+                    user.next_reminder_date or "",
+                    user.next_reminder_at,
+                )
+                deliver, following = plan_claim(now, seen, user.time_zone, *reminder_times(user))
+                claims.append(Claim(user.id, user.next_reminder_at, following, deliver))
+            total += await self.reminders.claim(claims)
+
+    async def drain(self, bot: ExtBot[Any], claimed: int = 0) -> BatchReport:
+        """Send every claimed reminder if this instance is the sender (see
+        ReminderStore.sender_turn); otherwise leave them to the one that is."""
+        async with self.reminders.sender_turn() as mine:
+            if not mine:
+                log.debug("another instance is sending reminders")
+                return BatchReport(claimed=claimed)
+            return await self._drain(bot, claimed)
+
+    async def _drain(self, bot: ExtBot[Any], claimed: int) -> BatchReport:
+        """Send every claimed reminder, a few at a time; one log line for the batch."""
+        started = clock_time.monotonic()
+        report = BatchReport(claimed=claimed)
+        retry_later: set[int] = set()
+        while not self._stopping:
+            batch = await self.reminders.pending(self.clock(), SEND_CHUNK, retry_later)
+            if not batch:
+                break
+            queue: asyncio.Queue[PendingReminder] = asyncio.Queue()
+            for reminder in batch:
+                queue.put_nowait(reminder)
+            await asyncio.gather(
+                *(self._send_from(queue, bot, report, retry_later) for _ in range(SENDERS))
+            )
+        if report.outcomes:
+            outcomes = report.outcomes
+            log.info(
+                "reminders: claimed=%d sent=%d skipped=%d (late=%d, recent session=%d) "
+                "failed=%d (blocked=%d, will retry=%d) in %.1fs",
+                report.claimed, outcomes["sent"],
+                outcomes["late"] + outcomes["recent_session"], outcomes["late"],
+                outcomes["recent_session"], outcomes["blocked"] + outcomes["retry"],
+                outcomes["blocked"], outcomes["retry"], clock_time.monotonic() - started,
+            )  # fmt: skip
+        self.last_report = report
+        return report
+
+    async def _send_from(
+        self,
+        queue: asyncio.Queue[PendingReminder],
+        bot: ExtBot[Any],
+        report: BatchReport,
+        retry_later: set[int],
+    ) -> None:
+        while not queue.empty() and not self._stopping:
+            reminder = queue.get_nowait()
+            outcome = await self._send_one(bot, reminder)
+            report.outcomes[outcome] += 1
+            if outcome == "retry":
+                retry_later.add(reminder.delivery_id)
+
+    async def _send_one(self, bot: ExtBot[Any], reminder: PendingReminder) -> str:
+        now = self.clock()
+        decision = decide(reminder.due_at, now, reminder.last_finished, reminder.active_started)
+        if decision is not Decision.SEND:
+            await self.reminders.finish(
+                reminder.delivery_id, DeliveryStatus.SKIPPED, reason=DeliveryReason(decision.value)
+            )
+            return decision.value
+        t = self.catalog.texts(reminder.language)
+        screen = reminder_screen(t, self.programme, reminder.delivery_id, reminder.slot)
+        try:
+            message = await bot.send_message(
+                reminder.chat_id,
+                screen.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=screen.keyboard,
+                rate_limit_args=BULK,
+            )
+        except (Forbidden, BadRequest) as error:
+            # Blocked, or the chat is gone: no retries and no more reminders until they
+            # write again (or unblock). Logged once, when they turn inactive.
+            await self.reminders.finish(
+                reminder.delivery_id, DeliveryStatus.FAILED, reason=DeliveryReason.BLOCKED
+            )
+            if await self.reminders.set_active(reminder.user_id, False):
+                log.info("user %d can't be reached (%s): reminders stop", reminder.user_id, error)
+            return "blocked"
+        except (NetworkError, TelegramError) as error:
+            # Timed out or Telegram had a problem: it stays pending for the next sweep
+            # (and is dropped as late after an hour).
+            log.debug("reminder %d not sent yet: %s", reminder.delivery_id, error)
+            return "retry"
+        await self.reminders.finish(
+            reminder.delivery_id,
+            DeliveryStatus.SENT,
+            message_id=message.message_id,
+            sent_at=self.clock(),
+        )
+        await self._retire(bot, reminder)
+        return "sent"
+
+    async def _retire(self, bot: ExtBot[Any], reminder: PendingReminder) -> None:
+        """At most one unanswered reminder in the chat: older ones lose their buttons."""
+        if not reminder.unanswered:
+            return
+        await self.reminders.mark_missed([delivery for delivery, _ in reminder.unanswered])
+        for _, message_id in reminder.unanswered:
+            try:
+                await bot.edit_message_reply_markup(
+                    reminder.chat_id, message_id, reply_markup=None, rate_limit_args=BULK
+                )
+            except TelegramError as error:
+                log.debug("could not retire an old reminder: %s", error)
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Take no new reminder, let the sends in flight finish and be recorded (so a
+        stop, unlike a crash, duplicates nothing), then end the sender. A send still
+        hanging after `grace` seconds is cancelled: it stays pending for the next start."""
+        self._stopping = True
+        if self._sender is None or self._sender.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._sender), grace)
+        except TimeoutError:
+            log.warning("reminder sends still hanging after %.0f s: cancelled", grace)
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender

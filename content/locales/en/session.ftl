@@ -1,0 +1,110 @@
+# A guided session: pain before, each exercise (and side), pain after, the summary.
+
+resumed = Welcome back, let's carry on where you left off.
+pain-before-question =
+    <b>How much pain do you have right now?</b>
+    { $pain_min } means no pain, { $pain_max } the worst pain you can imagine. Tap a number or type it.
+pain-after-question =
+    <b>That's the exercises done. How much pain do you have now?</b>
+    { $pain_min } means no pain, { $pain_max } the worst pain you can imagine.
+
+exercise =
+    <b>Exercise { $number } of { $count }: { $title }</b>{ $side }
+    <i>Objective: { $objective }</i>
+
+    { $instructions }
+
+    <b>{ $dose }</b>
+side-label = { $side ->
+        [left] { " " }(left side)
+       *[right] { " " }(right side)
+    }
+side-first = Start with your <b>left side</b>; the right side comes next.
+side-second = Now your <b>right side</b>.
+
+done-button = ✅ Done
+skip-button = ⏭ Skip
+too-painful-button = ✋ Too painful
+again-button = 📖 Instructions again
+timer-button = ⏱ Start { $seconds } s timer
+video-button = ▶️ Watch the video
+
+outcome-done = ✅ Done
+outcome-skipped = ⏭ Skipped
+outcome-too-painful = ✋ Too painful
+outcome-not-reached = ➖ Not reached
+answered-exercise = <b>{ $title }</b>{ $side }: { $outcome }
+answered-pain-before = Pain before: <b>{ $score }/{ $pain_max }</b>
+answered-pain-after = Pain after: <b>{ $score }/{ $pain_max }</b>
+answered-pause = Noted. Don't push through pain.
+
+too-painful =
+    Noted, thank you for telling me. Don't push through pain.
+
+    <b>From your handout:</b> { $advice }
+
+    { $stop_rule }
+
+    What would you like to do?
+too-painful-go-on-button = Go on to the next one
+too-painful-rate-button = Rate my pain now
+too-painful-stop-button = Stop exercising, rate my pain
+severe-pain-pause =
+    ⚠️ { $advice } { ours }
+
+    What would you like to do?
+severe-pain-stop-button = Stop for today (rate my pain)
+severe-pain-go-on-button = Go on very gently
+
+summary =
+    <b>Session complete.</b> { $done } of { $total } done.
+
+    { $lines }
+
+    { $pain }
+
+    { $frequency }
+summary-line = { $outcome }: { $title }{ $side }
+summary-pain = Pain: { $before }/{ $pain_max } before, { $after }/{ $pain_max } after
+summary-pain-down = { $pain } (down { $change }).
+summary-pain-up = { $pain } (up { $change }).
+summary-pain-same = { $pain } (no change).
+summary-painful = Some of this was painful today. { $advice }
+
+# Toasts and answers to taps.
+tap-saved = Saved
+already-recorded = Already recorded. Send /session to see where you are.
+not-there-yet = Not there yet. Send /session to see where you are.
+session-was-left = You left this session. Send /session to carry on where you stopped.
+session-was-finished = That session is finished. Send /session to start a new one.
+session-was-earlier = That session was from an earlier day. Send /session to start today's.
+waiting-for-button = We're in the middle of a session, so I'm waiting for a button: use the ones under the exercise. /session shows it again; /cancel stops for now (your progress is kept).
+
+cancel-stopped = Okay, we've stopped here. Everything you've done is saved. Send /session later today to carry on where you left off.
+cancel-nothing-changed = Okay, cancelled. Nothing was changed.
+cancel-nothing = There's nothing to cancel right now. /help lists what I can do.
+
+# Hold timers.
+no-timer = There's no timer for this step.
+timer-running = The timer is already running.
+timer-started-toast = Timer started
+timer-started = ⏱ Hold for <b>{ $seconds ->
+        [one] { $seconds } second
+       *[other] { $seconds } seconds
+    }</b>{ $side }: { $title }. I'll tell you when the time is up.
+timer-done = ⏱ <b>{ $seconds ->
+        [one] { $seconds } second is up!
+       *[other] { $seconds } seconds are up!
+    }</b> { $then } Press <b>Done</b> to record it.
+timer-then-switch = Switch to your right side when you're ready.
+timer-then-done = That's the hold done.
+
+# Notes under an answer or a summary.
+caution = ⚠️ { $text } { ours }
+streak = { $days ->
+        [one] 🔥 First day of a new streak.
+       *[other] 🔥 { $days } days in a row with a session.
+    }
+progression =
+    💪 <b>Ready for more?</b> You've done every exercise in { $sessions } sessions this week with little pain. Your handout's next step for <b>{ $title }</b>: <i>{ $progression }</i>
+    Only if it feels right; if pain goes up, go back to the easier version.

@@ -1,0 +1,103 @@
+"""The core's choice of notes after an answer: each rule, and each note it holds back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.coach.followup import (
+    Caution,
+    SessionFacts,
+    after_pain_before,
+    after_report,
+    after_session,
+)
+from bot.coach.safety import Advice
+from bot.coach.session import Outcome, PauseReason
+
+CALM = SessionFacts(
+    pain_after_advice=Advice.NONE,
+    pain_after_history=[3, 3, 3],
+    streak_days=4,
+    sessions_today=1,
+    sessions_per_day_max=2,
+    progression_due=False,
+    progression_offered=False,
+    has_progression=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("advice", "pause", "notes"),
+    [
+        (Advice.NONE, None, ()),
+        (Advice.PAIN_MONITORING, None, (Caution.PAIN_MONITORING,)),
+        (Advice.STOP_AND_CONTACT, None, (Caution.STOP_AND_CONTACT,)),
+        # Severe pain pauses the session and the pause carries the advice: not twice.
+        (Advice.STOP_AND_CONTACT, PauseReason.SEVERE_PAIN, ()),
+    ],
+)
+def test_the_note_after_the_rating_before(
+    advice: Advice, pause: PauseReason | None, notes: tuple[Caution, ...]
+) -> None:
+    assert after_pain_before(advice, pause) == notes
+
+
+def test_too_painful_twice_in_a_row_suggests_leaving_the_exercise_out() -> None:
+    assert after_report(Outcome.TOO_PAINFUL, [True, True]) == (Caution.LEAVE_OUT,)
+    assert after_report(Outcome.TOO_PAINFUL, [True, False]) == ()  # the first time
+    assert after_report(Outcome.TOO_PAINFUL, [True]) == ()
+    assert after_report(Outcome.DONE, [True, True]) == ()
+
+
+def test_a_calm_session_gets_its_streak_and_nothing_else() -> None:
+    notes = after_session(CALM)
+    assert notes.warnings == () and notes.streak_days == 4
+    assert not notes.rest_now and not notes.offer_progression
+
+
+def test_no_streak_note_without_a_streak() -> None:
+    notes = after_session(dataclasses.replace(CALM, streak_days=0, sessions_today=2))
+    assert notes.streak_days == 0 and not notes.rest_now
+
+
+def test_the_days_last_session_says_to_rest() -> None:
+    assert after_session(dataclasses.replace(CALM, sessions_today=2)).rest_now
+    assert after_session(dataclasses.replace(CALM, sessions_today=3)).rest_now
+
+
+def test_the_progression_is_offered_once_when_due() -> None:
+    due = dataclasses.replace(CALM, progression_due=True)
+    assert after_session(due).offer_progression
+    assert not after_session(dataclasses.replace(due, progression_offered=True)).offer_progression
+    assert not after_session(dataclasses.replace(due, has_progression=False)).offer_progression
+    assert not after_session(CALM).offer_progression
+
+
+@pytest.mark.parametrize(
+    ("change", "warnings"),
+    [
+        ({"pain_after_advice": Advice.PAIN_MONITORING}, (Caution.PAIN_MONITORING,)),
+        ({"pain_after_advice": Advice.STOP_AND_CONTACT}, (Caution.STOP_AND_CONTACT,)),
+        ({"pain_after_history": [2, 3, 4]}, (Caution.RISING_PAIN,)),
+        (
+            {"pain_after_advice": Advice.PAIN_MONITORING, "pain_after_history": [4, 5, 6]},
+            (Caution.PAIN_MONITORING, Caution.RISING_PAIN),
+        ),
+    ],
+)
+def test_a_warning_holds_back_the_streak_the_rest_note_and_the_progression(
+    change: dict[str, object], warnings: tuple[Caution, ...]
+) -> None:
+    facts = dataclasses.replace(CALM, sessions_today=2, progression_due=True, **change)  # type: ignore[arg-type]
+    notes = after_session(facts)
+    assert notes.warnings == warnings
+    assert notes.streak_days == 0
+    assert not notes.rest_now
+    assert not notes.offer_progression
+    # The same facts without the warning would have had all three.
+    calm = after_session(
+        dataclasses.replace(facts, pain_after_advice=Advice.NONE, pain_after_history=[3])
+    )
+    assert calm.streak_days == 4 and calm.rest_now and calm.offer_progression
