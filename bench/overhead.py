@@ -36,7 +36,8 @@ from sqlalchemy import insert, text
 from bench.reminders import percentile
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.store.engine import create_engine, migrate
-from bot.store.models import ExerciseResult, ExerciseSession, User
+from bot.store.models import ExerciseResult, ExerciseSession
+from bot.store.seed import insert_people, person_row
 
 TOKEN = "1:BENCH"
 ACTIVE_FIRST = 900_000
@@ -53,15 +54,13 @@ async def prefill(database_url: str, people: int, days: int) -> None:
     engine = create_engine(database_url)
     await migrate(engine)
     now = datetime.now(UTC)
-    async with engine.begin() as connection:
-        await connection.execute(
-            insert(User),
-            [{"telegram_user_id": 1_000_000 + i, "chat_id": 1_000_000 + i, "first_name": "P",
-              "time_zone": "Europe/Berlin", "morning_reminder": "08:00",
-              "evening_reminder": "18:00", "onboarding": "done", "awaiting_text": "",
-              "red_flags": "none", "created_at": now - timedelta(days=days), "active": True,
-              "reminders_on": False} for i in range(people)],
-        )  # fmt: skip
+    await insert_people(
+        engine,
+        [
+            person_row(1_000_000 + i, created_at=now - timedelta(days=days), reminders_on=False)
+            for i in range(people)
+        ],
+    )
     session_id = 0
     for day in range(days, 0, -1):
         started = now - timedelta(days=day)
@@ -285,15 +284,14 @@ async def main(
 async def add_active_people(database_url: str, users: int) -> None:
     """The simulated people, set up already: straight into sessions."""
     engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.execute(
-            insert(User),
-            [{"telegram_user_id": ACTIVE_FIRST + i, "chat_id": ACTIVE_FIRST + i,
-              "first_name": "Active", "time_zone": "Europe/Berlin", "morning_reminder": "08:00",
-              "evening_reminder": "18:00", "onboarding": "done", "awaiting_text": "",
-              "red_flags": "none", "created_at": datetime.now(UTC), "active": True,
-              "reminders_on": False} for i in range(users)],
-        )  # fmt: skip
+    now = datetime.now(UTC)
+    await insert_people(
+        engine,
+        [
+            person_row(ACTIVE_FIRST + i, created_at=now, reminders_on=False, first_name="Active")
+            for i in range(users)
+        ],
+    )
     await engine.dispose()
 
 

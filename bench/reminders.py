@@ -22,13 +22,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
 from bot.app import build_application, running
 from bot.config import load_settings
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.store.engine import create_engine, migrate
-from bot.store.models import User
+from bot.store.seed import insert_people, person_row
 
 TOKEN = "1:BENCH"
 FIRST_PERSON = 100_000
@@ -37,29 +35,8 @@ FIRST_PERSON = 100_000
 async def prefill(database_url: str, emulator: BotApiEmulator, users: int, due: datetime) -> None:
     engine = create_engine(database_url)
     await migrate(engine)
-    rows: list[dict[str, Any]] = [
-        {
-            "telegram_user_id": FIRST_PERSON + i,
-            "chat_id": FIRST_PERSON + i,
-            "first_name": "P",
-            "time_zone": "Europe/Berlin",
-            "morning_reminder": "08:00",
-            "evening_reminder": "18:00",
-            "onboarding": "done",
-            "awaiting_text": "",
-            "red_flags": "none",
-            "created_at": due,
-            "active": True,
-            "reminders_on": True,
-            "next_reminder_at": due,
-            "next_reminder_slot": "morning",
-            "next_reminder_date": due.date().isoformat(),
-        }
-        for i in range(users)
-    ]
-    async with engine.begin() as connection:
-        for start in range(0, len(rows), 2000):
-            await connection.execute(insert(User), rows[start : start + 2000])
+    rows = [person_row(FIRST_PERSON + i, created_at=due, due_at=due) for i in range(users)]
+    await insert_people(engine, rows, chunk=2000)
     await engine.dispose()
     for row in rows:
         emulator.add_private_chat(row["chat_id"])

@@ -21,11 +21,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
 from bot.emulator import BotApiEmulator
 from bot.store.engine import create_engine, migrate
-from bot.store.models import User
+from bot.store.seed import insert_people, person_row
 
 TOKEN = "1:BENCH"
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,17 +34,10 @@ async def prefill(database_url: str, people: int) -> None:
     await migrate(engine)
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     rows = [
-        {"telegram_user_id": 2_000_000 + i, "chat_id": 2_000_000 + i, "first_name": "P",
-         "time_zone": "Europe/Berlin", "morning_reminder": "08:00", "evening_reminder": "18:00",
-         "onboarding": "done", "awaiting_text": "", "red_flags": "none",
-         "created_at": tomorrow - timedelta(days=30), "active": True, "reminders_on": True,
-         "next_reminder_at": tomorrow, "next_reminder_slot": "morning",
-         "next_reminder_date": tomorrow.date().isoformat()}
+        person_row(2_000_000 + i, created_at=tomorrow - timedelta(days=30), due_at=tomorrow)
         for i in range(people)
-    ]  # fmt: skip
-    async with engine.begin() as connection:
-        for start in range(0, people, 5000):
-            await connection.execute(insert(User), rows[start : start + 5000])
+    ]
+    await insert_people(engine, rows)
     await engine.dispose()
 
 

@@ -12,11 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
 from bot.emulator import BotApiEmulator
 from bot.store.engine import create_engine, migrate
-from bot.store.models import User
+from bot.store.seed import insert_people, person_row
 from bot.telegram.sweep import SENDERS
 from tests.conftest import TOKEN
 from tests.e2e.helpers import rows
@@ -31,27 +29,9 @@ async def prefill(database_url: str, emulator: BotApiEmulator) -> None:
     await migrate(engine)
     due = datetime.now(UTC) - timedelta(seconds=30)
     people = [
-        {
-            "telegram_user_id": 5000 + i,
-            "chat_id": 5000 + i,
-            "first_name": f"P{i}",
-            "time_zone": "Europe/Berlin",
-            "morning_reminder": "08:00",
-            "evening_reminder": "18:00",
-            "onboarding": "done",
-            "awaiting_text": "",
-            "red_flags": "none",
-            "created_at": due,
-            "active": True,
-            "reminders_on": True,
-            "next_reminder_at": due,
-            "next_reminder_slot": "morning",
-            "next_reminder_date": due.date().isoformat(),
-        }
-        for i in range(PEOPLE)
+        person_row(5000 + i, created_at=due, due_at=due, first_name=f"P{i}") for i in range(PEOPLE)
     ]
-    async with engine.begin() as connection:
-        await connection.execute(insert(User), people)
+    await insert_people(engine, people)
     await engine.dispose()
     for person in people:
         emulator.add_private_chat(person["chat_id"], person["first_name"])
