@@ -27,6 +27,7 @@ from bot.config import load_settings
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.logs import configure_logging
 from bot.store.queries import Store
+from bot.store.reminders import ReminderStore
 from bot.telegram.reminders import schedule_for
 from bot.telegram.sweep import ReminderSweep
 
@@ -190,6 +191,7 @@ async def remind_now(application: Any, terminal: Terminal) -> None:
     a newcomer sees one without waiting half a day. (It is that reminder, sent early.)"""
     service: ReminderSweep = application.bot_data["reminders"]
     store: Store = application.bot_data["store"]
+    reminders: ReminderStore = application.bot_data["reminder_store"]
     user = await store.user(DEMO_USER_ID)
     if user is None or user.id is None or user.onboarding is not Onboarding.DONE:
         terminal.write("  (finish /start first: reminders begin once you are set up)")
@@ -198,9 +200,7 @@ async def remind_now(application: Any, terminal: Terminal) -> None:
         terminal.write("  (your reminders are paused: /resume turns them on)")
         return
     due = schedule_for(user, service.clock())
-    await service.reminders.schedule(
-        user.id, DueReminder(due.slot, due.local_date, service.clock())
-    )
+    await reminders.schedule(user.id, DueReminder(due.slot, due.local_date, service.clock()))
     sender = await service.sweep(application.bot)
     await sender
     await asyncio.sleep(0.3)

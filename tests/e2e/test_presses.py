@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotApiEmulator
@@ -205,3 +207,20 @@ async def test_double_taps_during_set_up_change_nothing(
     assert await rows(engine, "SELECT * FROM sessions") == []
     (user,) = await rows(engine, "SELECT time_zone, onboarding FROM users")
     assert user == {"time_zone": "Europe/London", "onboarding": "done"}
+
+
+async def test_a_plain_done_costs_one_read_and_one_write(bot: Any, alex: Person) -> None:
+    """The person and their session are read once; the answer is one transaction."""
+    await _to_first_exercise(alex)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    engine = bot.bot_data["store"].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await alex.press_last("✅ Done")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "UPDATE", "INSERT"]
