@@ -65,6 +65,7 @@ def build_application(
     session = Session(kernel, record_store, timers)
     reminders = Reminders(kernel, reminder_store, session)
     setup = Setup(kernel, session, reminders)
+    session.welcome = setup.start
     records = Records(kernel, record_store)
     chat = Chat(kernel, record_store, reminder_store, setup, session, reminders)
 

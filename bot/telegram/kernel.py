@@ -151,6 +151,14 @@ class Kernel:
         guarded.__name__ = getattr(handler, "__name__", "guarded")
         return guarded
 
+    def refuser(self, key: str) -> Handler:
+        """A handler that only says `key` (see `refuse`)."""
+
+        async def refusing(update: Update, context: Context) -> None:
+            await self.refuse(update, context, key)
+
+        return refusing
+
     async def refuse(self, update: Update, context: Context, key: str) -> None:
         """Say `key` as a toast for a tap, as a message otherwise."""
         text = self.texts(context)(key)

@@ -27,6 +27,7 @@ from bot.telegram.kernel import (
     PRIVATE_MESSAGE,
     Context,
     Feature,
+    Handler,
     Kernel,
     Screen,
     button,
@@ -66,6 +67,9 @@ class Session(Feature):
         self.timers = timers
         self.ending = SessionEnd(kernel, records)
         self.steps = kernel.steps
+        # Set-up's /start, for someone who asks for a session before they have started
+        # (app.py sets it: set-up is built after the session, which it leads into).
+        self.welcome: Handler = kernel.refuser("not-started")
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         return [
@@ -82,18 +86,18 @@ class Session(Feature):
     async def session_command(self, update: Update, context: Context) -> None:
         person = await self.kernel.read_person(update, context)
         if person is None:
-            await self.kernel.refuse(update, context, "not-started")
+            await self.welcome(update, context)
             return
         await self.open(update, context, person)
 
     async def start_session_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None
+        await query.answer()
         person = await self.kernel.read_person(update, context)
         if person is None:
-            await self.kernel.refuse(update, context, "not-started")
+            await self.welcome(update, context)
             return
-        await query.answer()
         await self.open(update, context, person)
 
     async def open(self, update: Update, context: Context, person: User) -> None:

@@ -224,3 +224,24 @@ async def test_a_plain_done_costs_one_read_and_one_write(bot: Any, alex: Person)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements == ["SELECT", "UPDATE", "INSERT"]
+
+
+async def test_session_before_start_begins_set_up(bot: object, alex: Person) -> None:
+    welcome, question = await alex.say("/session", expect=2)
+    assert welcome.text.startswith("Hello Alex!")
+    assert "Before we start" in question.text
+
+
+async def test_the_not_started_guard_answers_commands_and_buttons_alike(
+    bot: object, alex: Person, emulator: BotApiEmulator
+) -> None:
+    for command in ("/progress", "/history", "/cancel", "/reminders", "/pause"):
+        (reply,) = await alex.say(command)
+        assert reply.text.startswith("We haven't met yet"), command
+    # A button from a chat with an account deleted since (here: a set-up button).
+    await alex.say("/start", expect=2)
+    question = alex.last.snapshot()
+    await alex.say("/delete")
+    await alex.press_last("Yes, delete everything", expect=1)
+    pressed = await alex.press(question, "None of these", expect=0)
+    assert pressed.answer is not None and pressed.answer.startswith("We haven't met yet")
