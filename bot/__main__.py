@@ -18,11 +18,23 @@ from bot.config import Settings, SettingsError, load_settings, load_webhook_sett
 from bot.logs import configure_logging
 from bot.programme import ContentError, Programme, Safety, load_programme, load_safety
 
-USAGE = "usage: python -m bot [run | webhook | migrate | demo [--fresh]]"
+USAGE = """\
+usage: python -m bot [run | webhook | migrate | demo [--fresh]]
+
+  run       (the default) the bot by long polling; needs TELEGRAM_BOT_TOKEN
+  webhook   the bot as a webhook server; needs WEBHOOK_URL and WEBHOOK_SECRET too
+  migrate   bring the database up to date without starting the bot
+  demo      chat with the real bot in this terminal, no token needed
+            (--fresh: forget the demo's earlier history)
+
+Settings come from the environment and from .env; see .env.example and the README."""
 
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
+    if command in ("-h", "--help", "help") and len(argv) == 1:
+        print(USAGE)
+        return 0
     if command == "demo" and set(argv[1:]) <= {"--fresh"}:
         return _demo(fresh="--fresh" in argv)
     if command not in ("run", "webhook", "migrate") or len(argv) > 1:
@@ -105,7 +117,9 @@ def _demo(*, fresh: bool) -> int:
     try:
         return asyncio.run(demo_main(DemoOptions(fresh=fresh)))
     except KeyboardInterrupt:
-        print("\nBye. Run `python -m bot demo` again to continue.")
+        from bot.demo import demo_command
+
+        print(f"\nBye. Run `{demo_command()}` again to continue.")
         return 0
 
 

@@ -109,10 +109,15 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 def load_webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
     url = env.get("WEBHOOK_URL", "").strip()
-    if not url.startswith(("https://", "http://")):
+    # Telegram posts only to https://; a self-hosted Bot API server (and the tests'
+    # emulator) may post to http:// too.
+    self_hosted = env.get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL) != DEFAULT_API_BASE_URL
+    schemes = ("https://", "http://") if self_hosted else ("https://",)
+    if not any(url.startswith(scheme) and len(url) > len(scheme) for scheme in schemes):
         raise SettingsError(
             "WEBHOOK_URL must be the public https:// URL that Telegram should post updates "
-            f"to, like https://bot.example.org/telegram, not {url!r}"
+            f"to, like https://bot.example.org/telegram, not {url!r} (http:// only with a "
+            "self-hosted Bot API server in TELEGRAM_API_BASE_URL)"
         )
     secret = env.get("WEBHOOK_SECRET", "").strip()
     if not _SECRET.fullmatch(secret):

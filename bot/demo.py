@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,10 +40,20 @@ DEMO_FILES = Path("data") / "demo-files"
 HELP = """\
 This is the coach bot, running on your machine against a stand-in for Telegram.
 Type messages and commands as you would in Telegram (start with /start).
-Buttons under a message are numbered: type #1, #2, ... to press one.
+Buttons under a message are numbered: type #1, #2, ... to press one (on the pain
+scale, #4 presses 4).
 /demo_remind (demo only, not a bot command) sends your next reminder now.
 /quit or Ctrl-C ends the demo; run it again to continue where you were.
 """
+
+
+def demo_command(*flags: str) -> str:
+    """How to start the demo again from here, with the Python that runs it now (a bare
+    `python -m bot` fails outside an activated virtual environment)."""
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(Path.cwd())
+    return " ".join([str(python), "-m", "bot", "demo", *flags])
 
 
 def machine_zone() -> str:
@@ -66,6 +77,7 @@ class Terminal:
         self.save_file = save_file
         self.ansi = out.isatty()
         self.buttons: list[tuple[SentMessage, str]] = []
+        self.numbered = False
 
     def write(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -95,7 +107,13 @@ class Terminal:
         pressable = [b["text"] for b in message.buttons() if "callback_data" in b]
         if pressable:
             self.buttons = [(message, label) for label in pressable]
-            labels = "  ".join(f"#{i} [{label}]" for i, label in enumerate(pressable, 1))
+            # A keyboard of numbers (the pain scale) is pressed by the number itself:
+            # "#4" is the button 4, not the fourth button.
+            self.numbered = all(label.isdigit() for label in pressable)
+            labels = "  ".join(
+                f"#{label if self.numbered else i} [{label}]"
+                for i, label in enumerate(pressable, 1)
+            )
             self.write(f"       {labels}")
         elif edited and self.buttons and self.buttons[0][0].message_id == message.message_id:
             self.buttons = []
@@ -111,7 +129,15 @@ def save_upload(emulator: BotApiEmulator, folder: Path, message: SentMessage) ->
     if upload is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{message.message_id}-{Path(upload.filename).name}"
+    # The time first: message ids start again in every run, and a later run must not
+    # overwrite what an earlier one saved.
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    name = Path(upload.filename).name
+    path = folder / f"{stamp}-{message.message_id}-{name}"
+    copy = 1
+    while path.exists():  # two runs within the same second
+        copy += 1
+        path = folder / f"{stamp}-{message.message_id}-{copy}-{name}"
     path.write_bytes(upload.data)
     return str(path.resolve())
 
@@ -147,7 +173,10 @@ async def run_demo(
     emulator.on_answer = terminal.toast
     application = build_application(settings)
     terminal.write(HELP)
-    terminal.write(f"(history is kept in {options.database.resolve()}; --fresh starts over)")
+    terminal.write(
+        f"(history is kept in {options.database.resolve()}; "
+        f"`{demo_command('--fresh')}` starts over)"
+    )
     try:
         async with running(application):
             while True:
@@ -161,7 +190,7 @@ async def run_demo(
             await emulator.release_polls()
     finally:
         await emulator.stop()
-    terminal.write("\nBye. Run `python -m bot demo` again to continue.")
+    terminal.write(f"\nBye. Run `{demo_command()}` again to continue.")
     if emulator.violations:
         terminal.write(f"warning: requests Telegram would reject: {emulator.violations}")
         return 1
@@ -173,11 +202,15 @@ async def _handle_line(line: str, emulator: BotApiEmulator, terminal: Terminal) 
         return
     button = re.fullmatch(r"#(\d+)", line)
     if button:
-        index = int(button.group(1)) - 1
-        if not 0 <= index < len(terminal.buttons):
-            terminal.write(f"  (there is no button #{index + 1} under the last message)")
+        number = int(button.group(1))
+        if terminal.numbered:
+            chosen = [pair for pair in terminal.buttons if pair[1] == str(number)]
+        else:
+            chosen = terminal.buttons[number - 1 : number] if number > 0 else []
+        if not chosen:
+            terminal.write(f"  (there is no button #{number} under the last message)")
             return
-        message, label = terminal.buttons[index]
+        message, label = chosen[0]
         await emulator.press(DEMO_USER_ID, message, label)
     else:
         await emulator.send_text(DEMO_USER_ID, line)
@@ -202,8 +235,15 @@ async def remind_now(application: Any, terminal: Terminal) -> None:
     due = schedule_for(user, service.clock())
     await reminders.schedule(user.id, DueReminder(due.slot, due.local_date, service.clock()))
     sender = await service.sweep(application.bot)
-    await sender
+    report = await sender
     await asyncio.sleep(0.3)
+    if report.outcomes["recent_session"]:
+        terminal.write(
+            "  (no reminder: you did a session in the last few hours, and the bot does not "
+            "remind you of one you have just done)"
+        )
+    elif not report.sent:
+        terminal.write("  (no reminder went out; see /reminders)")
 
 
 def stdin_lines() -> Callable[[], Awaitable[str | None]]:

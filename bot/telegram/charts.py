@@ -9,6 +9,7 @@ Every word on the chart comes in `ChartLabels`, from the message catalog.
 from __future__ import annotations
 
 import io
+import signal
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,6 +38,18 @@ class ChartData:
     target_min: int
     target_max: int
     labels: ChartLabels
+
+
+def worker_started() -> None:
+    """In the chart worker: leave Ctrl-C to the bot's process. The worker is in the same
+    process group, so the terminal's SIGINT reaches it too, and it would die printing a
+    traceback while the bot itself stops cleanly and shuts the worker down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def interrupt_handler() -> object:
+    """The worker's SIGINT handler (for the test of `worker_started`)."""
+    return signal.getsignal(signal.SIGINT)
 
 
 def draw_progress(data: ChartData) -> bytes:

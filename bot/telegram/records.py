@@ -31,7 +31,13 @@ from bot.coach.timezones import local_date
 from bot.store.models import ExerciseResult, User
 from bot.store.records import RecordStore
 from bot.telegram import callbacks
-from bot.telegram.charts import ChartData, ChartLabels, ChartPoint, draw_progress
+from bot.telegram.charts import (
+    ChartData,
+    ChartLabels,
+    ChartPoint,
+    draw_progress,
+    worker_started,
+)
 from bot.telegram.kernel import (
     PRIVATE_MESSAGE,
     Context,
@@ -83,7 +89,9 @@ class Records(Feature):
         than multiply. "spawn", because forking a process with running threads is unsafe.
         """
         if self._charts is None:
-            self._charts = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            self._charts = ProcessPoolExecutor(
+                max_workers=1, mp_context=get_context("spawn"), initializer=worker_started
+            )
         try:
             return await asyncio.get_running_loop().run_in_executor(
                 self._charts, draw_progress, data

@@ -42,11 +42,11 @@ class DemoProcess:
                 self.output += chunk.decode()
         return self.output[start:]
 
-    async def type(self, line: str, then: str) -> str:
+    async def type(self, line: str, then: str, within: float = 20.0) -> str:
         assert self.process.stdin is not None
         self.process.stdin.write(line.encode() + b"\n")
         await self.process.stdin.drain()
-        return await self.expect(then)
+        return await self.expect(then, within)
 
     async def finish(self) -> int:
         async with asyncio.timeout(20):
@@ -62,6 +62,8 @@ async def start_demo(folder: Path, *args: str) -> DemoProcess:
         cwd=folder, env={**env, "PYTHONPATH": str(ROOT), "USER": "sam"},
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        # A process group of its own, as a terminal gives it: Ctrl-C reaches the group.
+        start_new_session=True,
     )  # fmt: skip
     demo = DemoProcess(process)
     await demo.expect("Type messages")
@@ -81,7 +83,7 @@ async def test_a_whole_session_in_the_demo_terminal(tmp_path: Path) -> None:
     await demo.type("Tokyo", "#1 [Keep these]")
     await demo.type("#1", "#1 [Start session]")
     await demo.type("#1", "How much pain do you have right now?")
-    shown = await demo.type("#5", "#1 [✅ Done]")  # the fifth button is "4"
+    shown = await demo.type("#4", "#1 [✅ Done]")  # on the pain scale, #4 presses "4"
     assert "Pain before: 4/10" in shown and "Exercise 1 of 6: Glute Hip Bridge" in shown
     for _ in range(10):
         await demo.type("#1", "#1 [✅ Done]")
@@ -90,8 +92,12 @@ async def test_a_whole_session_in_the_demo_terminal(tmp_path: Path) -> None:
     assert "Session complete. 11 of 11 done." in summary
     assert "Pain: 4/10 before, 3/10 after" in summary
     assert "(there is no button" not in demo.output
+    # Right after a session, /demo_remind says why no reminder comes.
+    await demo.type("/demo_remind", "no reminder: you did a session in the last few hours")
     await demo.type("/quit", "Bye.")
     assert await demo.finish() == 0
+    # The way back in names the Python that ran the demo, not a bare `python`.
+    assert f"Bye. Run `{sys.executable} -m bot demo` again to continue." in demo.output
 
     database = tmp_path / "data" / "demo.db"
     assert _rows(database, "SELECT status, pain_before, pain_after FROM sessions") == [
@@ -123,6 +129,23 @@ async def test_ctrl_c_ends_the_demo_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in demo.output
 
 
+async def test_ctrl_c_after_a_chart_ends_the_demo_cleanly(tmp_path: Path) -> None:
+    """The chart worker shares the terminal's process group; Ctrl-C is the bot's."""
+    demo = await start_demo(tmp_path, "--fresh")
+    await demo.type("/start", "#1 [None of these]")
+    await demo.type("#1", "Which time zone are you in?")
+    await demo.type("Berlin", "#1 [Keep these]")
+    await demo.type("#1", "#1 [Start session]")
+    await demo.type("#1", "How much pain do you have right now?")
+    await demo.type("4", "Exercise 1 of 6")
+    shown = await demo.type("/progress", "Your progress", within=60)  # after the chart
+    assert "[file saved:" in shown
+    os.killpg(demo.process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole group
+    assert await demo.finish() == 0
+    assert "Bye." in demo.output
+    assert "Traceback" not in demo.output and "KeyboardInterrupt" not in demo.output
+
+
 async def test_a_bad_button_number_is_explained(tmp_path: Path) -> None:
     demo = await start_demo(tmp_path, "--fresh")
     await demo.type("#3", "there is no button #3")
@@ -147,6 +170,9 @@ async def test_files_the_bot_sends_are_saved_and_shown(tmp_path: Path) -> None:
     assert saved.read_bytes() == PNG
     assert "coach> Your week" in out.getvalue()
     assert f"[file saved: {saved}]" in out.getvalue()
+    # The next run numbers its messages from 1 again: it must not overwrite this file.
+    again = save_upload(emulator, tmp_path / "files", emulator.chat(9)[-1])
+    assert again is not None and Path(again) != saved and saved.read_bytes() == PNG
 
 
 def test_machine_zone_is_a_real_zone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -72,6 +72,8 @@ def test_webhook_settings_are_checked() -> None:
     assert (hook.path, hook.port, hook.listen) == ("/telegram", 9000, "0.0.0.0")
     for env, named in (
         ({"WEBHOOK_SECRET": "abc"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "http://x.org/t", "WEBHOOK_SECRET": "abc"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://", "WEBHOOK_SECRET": "abc"}, "WEBHOOK_URL"),
         ({"WEBHOOK_URL": "https://x.org/t"}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_URL": "https://x.org/t", "WEBHOOK_SECRET": "no spaces"}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_URL": "https://x.org/t", "WEBHOOK_SECRET": "a", "WEBHOOK_PORT": "70000"},
@@ -79,3 +81,16 @@ def test_webhook_settings_are_checked() -> None:
     ):  # fmt: skip
         with pytest.raises(SettingsError, match=named):
             load_webhook_settings(env)
+    # A self-hosted Bot API server may post to http://.
+    local = {"TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot", "WEBHOOK_SECRET": "abc"}
+    assert load_webhook_settings({**local, "WEBHOOK_URL": "http://127.0.0.1:9/t"}).path == "/t"
+
+
+def test_help_says_what_each_command_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    for command in ("run", "webhook", "migrate", "demo"):
+        assert f"\n  {command} " in shown
+    assert main(["nonsense"]) == 2

@@ -12,7 +12,7 @@ welcome =
 
     <b>{ $frequency }</b>
 
-    I'll walk you through them one at a time, ask about your pain before and after, and keep a record that is yours: I store your answers, your time zone and your reminder times in this bot's database and nothing else.
+    I'll walk you through them one at a time, ask about your pain before and after, and keep a record that is yours. In this bot's own database I keep your Telegram id, first name and language, your answers, your time zone and your reminder times, and nothing else: /export gives you a copy, /delete removes it all.
 
 welcome-back-hello = Welcome back!
 welcome-back-hello-named = Welcome back, { $name }!
