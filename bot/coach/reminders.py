@@ -22,7 +22,8 @@ Slot = Literal["morning", "evening"]
 # this late; an older one is dropped, so a restart never sends a burst of stale ones.
 LATE_GRACE = timedelta(hours=1)
 # No reminder if the person finished a session this recently (the reminder is for a
-# session they have already done), or started one this recently and is still in it.
+# session they have already done), or answered something in an open one this recently
+# (they are in it; a session opened and left untouched does not count).
 RECENT_SESSION = timedelta(hours=3)
 ACTIVE_SESSION = timedelta(hours=1)
 SNOOZE = timedelta(hours=1)
@@ -72,14 +73,14 @@ def decide(
     due_at: datetime,
     now: datetime,
     last_finished: datetime | None,
-    active_started: datetime | None,
+    last_answer: datetime | None,
 ) -> Decision:
     """Send a claimed reminder, or skip it and say why."""
     if now - due_at >= LATE_GRACE:
         return Decision.LATE
     if last_finished is not None and now - last_finished < RECENT_SESSION:
         return Decision.RECENT_SESSION
-    if active_started is not None and now - active_started < ACTIVE_SESSION:
+    if last_answer is not None and now - last_answer < ACTIVE_SESSION:
         return Decision.RECENT_SESSION
     return Decision.SEND
 

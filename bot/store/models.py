@@ -134,6 +134,9 @@ class ExerciseSession(SQLModel, table=True):
     pain_after: int | None = None
     started_at: datetime = _utc()
     finished_at: datetime | None = _utc(nullable=True)
+    # The last answer given in it: a session counts as in progress (no reminder) only
+    # while someone is answering, not because it was opened.
+    answered_at: datetime | None = _utc(nullable=True)
     # A running hold timer: which step it belongs to and when it ends.
     timer_step: int | None = None
     timer_ends_at: datetime | None = _utc(nullable=True)

@@ -197,6 +197,7 @@ class Store:
             "paused_for_pain": change.state.paused_for_pain,
             "timer_step": None,
             "timer_ends_at": None,
+            "answered_at": now,
         }
         if change.pain_before is not None:
             values["pain_before"] = change.pain_before

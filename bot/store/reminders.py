@@ -42,7 +42,7 @@ class PendingReminder:
     # Earlier reminders still showing their buttons; they lose them when this one is sent.
     unanswered: tuple[tuple[int, int], ...]  # (delivery id, message id)
     last_finished: datetime | None
-    active_started: datetime | None
+    last_answer: datetime | None  # the newest answer in an open session
 
 
 # The PostgreSQL advisory lock that makes one instance at a time the reminder sender.
@@ -208,13 +208,13 @@ class ReminderStore:
                     )
                 ).all()
             )
-            started = dict(
+            answered = dict(
                 (
                     await db.exec(
-                        select(ExerciseSession.user_id, func.max(ExerciseSession.started_at))
+                        select(ExerciseSession.user_id, func.max(ExerciseSession.answered_at))
                         .where(col(ExerciseSession.user_id).in_(user_ids))
                         .where(col(ExerciseSession.status) == SessionStatus.OPEN)
-                        .where(col(ExerciseSession.started_at) >= now - ACTIVE_SESSION)
+                        .where(col(ExerciseSession.answered_at) >= now - ACTIVE_SESSION)
                         .group_by(col(ExerciseSession.user_id))
                     )
                 ).all()
@@ -246,7 +246,7 @@ class ReminderStore:
                     pair for pair in showing.get(user.id or 0, []) if pair[0] != delivery.id
                 ),
                 last_finished=_aware(finished.get(user.id or 0)),
-                active_started=_aware(started.get(user.id or 0)),
+                last_answer=_aware(answered.get(user.id or 0)),
             )
             for delivery, user in found
         ]

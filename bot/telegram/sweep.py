@@ -166,7 +166,7 @@ class ReminderSweep:
 
     async def _send_one(self, bot: ExtBot[Any], reminder: PendingReminder) -> str:
         now = self.clock()
-        decision = decide(reminder.due_at, now, reminder.last_finished, reminder.active_started)
+        decision = decide(reminder.due_at, now, reminder.last_finished, reminder.last_answer)
         if decision is not Decision.SEND:
             await self.reminders.finish(
                 reminder.delivery_id, DeliveryStatus.SKIPPED, reason=DeliveryReason(decision.value)

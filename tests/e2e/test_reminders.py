@@ -122,6 +122,33 @@ async def test_no_reminder_right_after_a_session(
     assert delivery == {"status": "skipped", "reason": "recent_session"}
 
 
+async def test_an_untouched_session_does_not_silence_the_reminder(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    """Pressed "Start session" at 7:40 and answered nothing: the 8:00 reminder comes.
+    Someone answering (a rating at 7:50) is in a session: it waits."""
+    alex = ready
+    clock.set(local_today(clock, 7, 40).astimezone(UTC))
+    await alex.press_last("Start session")
+    clock.set(local_today(clock, 8, 0).astimezone(UTC))
+    await run_due(bot)
+    assert "Good morning!" in alex.last.text
+    (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
+    assert delivery == {"status": "sent"}
+
+    await alex.say("/session")
+    clock.set(local_today(clock, 17, 50).astimezone(UTC))
+    await alex.press_last("3")  # an answer, ten minutes before the evening reminder
+    count = len(alex.messages)
+    clock.set(local_today(clock, 18, 0).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    evening = await rows(
+        engine, "SELECT status, reason FROM reminder_deliveries WHERE slot = 'evening'"
+    )
+    assert evening == [{"status": "skipped", "reason": "recent_session"}]
+
+
 async def test_blocked_user_gets_none_and_is_marked_inactive(
     bot: Any,
     ready: Person,

@@ -1,4 +1,4 @@
-"""the person's language
+"""the person's language, a session's last answer
 
 Revision ID: 0004
 Revises: 0003
@@ -22,8 +22,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("language", sa.String(length=16), nullable=False, server_default="")
         )
+    # When the last answer in a session was given: reminders wait only for a session
+    # someone is answering, not one opened and left untouched.
+    with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_column("answered_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("language")
