@@ -99,6 +99,9 @@ class Safety:
     stop_and_contact: SafetyNote
     rising_pain: SafetyNote
     leave_out: SafetyNote
+    # Advice for a rating sent outside a session.
+    checkin_high: SafetyNote
+    checkin_severe: SafetyNote
     over_exercise: SafetyNote
 
 
@@ -264,5 +267,7 @@ def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:
         stop_and_contact=_note(reader.sub("stop_and_contact")),
         rising_pain=_note(reader.sub("rising_pain")),
         leave_out=_note(reader.sub("leave_out")),
+        checkin_high=_note(reader.sub("checkin_high")),
+        checkin_severe=_note(reader.sub("checkin_severe")),
         over_exercise=_note(reader.sub("over_exercise")),
     )

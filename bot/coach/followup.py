@@ -22,6 +22,8 @@ class Caution(StrEnum):
     STOP_AND_CONTACT = "stop_and_contact"
     RISING_PAIN = "rising_pain"
     LEAVE_OUT = "leave_out"
+    CHECKIN_HIGH = "checkin_high"
+    CHECKIN_SEVERE = "checkin_severe"
 
 
 def advice_warning(advice: Advice) -> Caution | None:
@@ -30,6 +32,22 @@ def advice_warning(advice: Advice) -> Caution | None:
     if advice is Advice.PAIN_MONITORING:
         return Caution.PAIN_MONITORING
     return None
+
+
+@dataclass(frozen=True)
+class CheckinNotes:
+    cautions: tuple[Caution, ...]
+    invite_to_exercise: bool
+
+
+def after_checkin(advice: Advice) -> CheckinNotes:
+    """A rating sent outside a session: advice about the pain itself (no exercises were
+    just done), and an invitation to exercise only when the pain calls for no advice."""
+    if advice is Advice.STOP_AND_CONTACT:
+        return CheckinNotes((Caution.CHECKIN_SEVERE,), invite_to_exercise=False)
+    if advice is Advice.PAIN_MONITORING:
+        return CheckinNotes((Caution.CHECKIN_HIGH,), invite_to_exercise=False)
+    return CheckinNotes((), invite_to_exercise=True)
 
 
 def after_pain_before(advice: Advice, pause: PauseReason | None) -> tuple[Caution, ...]:

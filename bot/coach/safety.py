@@ -37,7 +37,13 @@ RISING_SESSIONS = 3
 TOO_PAINFUL_IN_A_ROW = 2
 
 # The constants that the advice texts in content/safety.toml quote, by the name they use.
-QUOTED = {"rising_sessions": RISING_SESSIONS, "too_painful_in_a_row": TOO_PAINFUL_IN_A_ROW}
+QUOTED = {
+    "pain_acceptable_max": PAIN_ACCEPTABLE_MAX,
+    "severe_pain": SEVERE_PAIN,
+    "above_usual": ABOVE_USUAL,
+    "rising_sessions": RISING_SESSIONS,
+    "too_painful_in_a_row": TOO_PAINFUL_IN_A_ROW,
+}
 
 
 class Advice(StrEnum):

@@ -18,8 +18,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.catalog import Html, Texts
-from bot.coach.followup import advice_warning
+from bot.catalog import Html, Texts, joined
+from bot.coach.followup import after_checkin
 from bot.coach.pain import looks_like_pain_answer, parse_pain
 from bot.coach.progress import WEEK_DAYS, WINDOW_DAYS
 from bot.coach.states import AwaitingText, SessionStatus
@@ -129,11 +129,13 @@ class Chat(Feature):
         if not await self.store.add_checkin(person.id, message.message_id, reading.score, now):
             return  # this very message was recorded before a restart; it was answered then
         local = now.astimezone(ZoneInfo(person.time_zone))
+        notes = after_checkin(advice)
         text = t("checkin-recorded", score=reading.score, time=f"{local:%H:%M}")
-        warning = advice_warning(advice)
-        if warning is not None:
-            text = f"{text}\n\n{caution(t, self.kernel.safety, warning)}"
-        await reply(update, text, start_session_keyboard(t))
+        if notes.invite_to_exercise:
+            await reply(update, f"{text} {t('checkin-invite')}", start_session_keyboard(t))
+            return
+        cautions = [caution(t, self.kernel.safety, note) for note in notes.cautions]
+        await reply(update, joined([text, *cautions]))
 
     # Help and the rest
 

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.catalog import html_list
+from bot.coach.safety import RISING_SESSIONS
 from bot.coach.states import AwaitingText, Onboarding, RedFlagAnswer
 from bot.coach.timezones import describe_zone, find_time_zone, is_valid_zone, parse_two_times
 from bot.store.models import User
@@ -147,9 +148,10 @@ class Setup(Feature):
                 stop_rule=safety.stop_rule.text,
                 pain_monitoring=safety.pain_monitoring.text,
                 stop_and_contact=safety.stop_and_contact.text,
+                rising=t("rising-rule", sessions=RISING_SESSIONS),
             ),
         )
-        await show(update, red_flags_question(t, safety))
+        await show(update, red_flags_question(t, safety, with_intro=False))
 
     async def red_flags_answer(self, update: Update, context: Context, person: User) -> None:
         query = update.callback_query

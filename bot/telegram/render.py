@@ -102,22 +102,26 @@ def caution(t: Texts, safety: Safety, which: Caution) -> str:
         Caution.STOP_AND_CONTACT: safety.stop_and_contact,
         Caution.RISING_PAIN: safety.rising_pain,
         Caution.LEAVE_OUT: safety.leave_out,
+        Caution.CHECKIN_HIGH: safety.checkin_high,
+        Caution.CHECKIN_SEVERE: safety.checkin_severe,
     }[which]
     return t("caution", text=note.text)
 
 
-def red_flags_question(t: Texts, safety: Safety) -> Screen:
+def red_flags_question(t: Texts, safety: Safety, *, with_intro: bool = True) -> Screen:
     """The safety check: asked at set-up, by /safety, and before a session while the
-    last answer was not "none"."""
+    last answer was not "none". /safety has just said the rest (`with_intro=False`)."""
     flags = safety.red_flags
-    return Screen(
-        t(
+    question = t("red-flags-only", question=flags.question, symptoms=html_list(flags.symptoms))
+    if with_intro:
+        question = t(
             "red-flags-question",
             disclaimer=safety.disclaimer.text,
             stop_rule=safety.stop_rule.text,
-            question=flags.question,
-            symptoms=html_list(flags.symptoms),
-        ),
+            question=Html(question),
+        )
+    return Screen(
+        question,
         keyboard(
             [button(t("red-flags-none-button"), callbacks.RED_FLAGS_NONE)],
             [button(t("red-flags-reported-button"), callbacks.RED_FLAGS_REPORTED)],

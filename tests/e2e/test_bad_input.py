@@ -55,11 +55,11 @@ async def test_a_bare_number_outside_a_session_is_a_checkin(
     bot: object, engine: AsyncEngine, alex: Person
 ) -> None:
     await onboard(alex)
-    (reply,) = await alex.say(" 6 ")
-    assert "noted pain 6/10" in reply.text
+    (reply,) = await alex.say(" 4 ")
+    assert "noted pain 4/10" in reply.text
     assert reply.button_texts() == ["Start session"]
     (checkin,) = await rows(engine, "SELECT score, recorded_at FROM pain_checkins")
-    assert checkin["score"] == 6
+    assert checkin["score"] == 4
 
 
 async def test_free_text_in_the_middle_of_an_exercise(

@@ -87,10 +87,17 @@ async def test_a_high_check_in_gets_advice(bot: object, alex: Person, safety: Sa
     await onboard(alex)
     (reply,) = await alex.say("4")
     assert "⚠️" not in reply.text
+    assert reply.button_texts() == ["Start session"]
     (reply,) = await alex.say("7")
-    assert safety.pain_monitoring.text in reply.text
+    # About the pain, not about exercises that were not done; no invitation to exercise.
+    assert safety.checkin_high.text in reply.text
+    assert safety.pain_monitoring.text not in reply.text
+    assert "Would you like to do your exercises" not in reply.text
+    assert reply.button_texts() == []
     (reply,) = await alex.say("8")
-    assert safety.stop_and_contact.text in reply.text
+    assert safety.checkin_severe.text in reply.text
+    assert "8/10 or more is severe" in reply.text
+    assert reply.button_texts() == []
 
 
 async def test_safety_asks_the_red_flag_questions_again_without_starting_a_session(
@@ -99,6 +106,11 @@ async def test_safety_asks_the_red_flag_questions_again_without_starting_a_sessi
     await onboard(alex)
     overview, question = await alex.say("/safety", expect=2)
     assert safety.stop_rule.text in overview.text
+    # Each rule says what it is about; nothing is said twice; no pointer to itself.
+    assert "above 5/10" in overview.text and "8/10 or more" in overview.text
+    assert "3 sessions in a row" in overview.text
+    assert (overview.text + question.text).count(safety.stop_rule.text) == 1
+    assert "/safety" not in overview.text + question.text
     for symptom in safety.red_flags.symptoms:
         assert symptom in question.text
     (offer,) = (await alex.press_last("None of these")).messages

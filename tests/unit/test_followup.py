@@ -8,7 +8,9 @@ import pytest
 
 from bot.coach.followup import (
     Caution,
+    CheckinNotes,
     SessionFacts,
+    after_checkin,
     after_pain_before,
     after_report,
     after_session,
@@ -101,3 +103,13 @@ def test_a_warning_holds_back_the_streak_the_rest_note_and_the_progression(
         dataclasses.replace(facts, pain_after_advice=Advice.NONE, pain_after_history=[3])
     )
     assert calm.streak_days == 4 and calm.rest_now and calm.offer_progression
+
+
+def test_a_check_in_gets_advice_about_the_pain_and_no_invitation_beside_it() -> None:
+    assert after_checkin(Advice.NONE) == CheckinNotes((), invite_to_exercise=True)
+    assert after_checkin(Advice.PAIN_MONITORING) == CheckinNotes(
+        (Caution.CHECKIN_HIGH,), invite_to_exercise=False
+    )
+    assert after_checkin(Advice.STOP_AND_CONTACT) == CheckinNotes(
+        (Caution.CHECKIN_SEVERE,), invite_to_exercise=False
+    )

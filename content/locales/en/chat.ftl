@@ -21,7 +21,8 @@ group-chat = I coach one person at a time, so I only work in a private chat. Ope
 unknown-command = I don't know that command. /help lists what I can do.
 something-went-wrong = Sorry, something went wrong on my side. What you entered before this is saved. Please try again, or send /session to see where you are.
 
-checkin-recorded = Thanks, I've noted pain <b>{ $score }/{ $pain_max }</b> at { $time }. Would you like to do your exercises now?
+checkin-recorded = Thanks, I've noted pain <b>{ $score }/{ $pain_max }</b> at { $time }.
+checkin-invite = Would you like to do your exercises now?
 
 help =
     <b>{ $programme }</b>

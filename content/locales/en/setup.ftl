@@ -25,6 +25,8 @@ red-flags-question =
 
     { $stop_rule }
 
+    { $question }
+red-flags-only =
     <b>{ $question }</b>
     { $symptoms }
 red-flags-none-button = None of these
@@ -67,3 +69,8 @@ safety-overview =
     • { $stop_rule }
     • { $pain_monitoring }
     • { $stop_and_contact }
+    • { $rising }
+rising-rule = If your pain after the exercises goes up { $sessions ->
+        [one] after a session
+       *[other] in { $sessions } sessions in a row
+    }, pause the programme and ask a physiotherapist or doctor whether the exercises suit you.
