@@ -50,6 +50,12 @@ def after_checkin(advice: Advice) -> CheckinNotes:
     return CheckinNotes((), invite_to_exercise=True)
 
 
+def asks_for_rest(sessions_today: int, sessions_per_day_max: int) -> bool:
+    """Before a new session: the day's sessions have reached the handout's maximum, so
+    the person is asked whether they really want another (after being told to rest)."""
+    return sessions_today >= sessions_per_day_max
+
+
 def after_pain_before(advice: Advice, pause: PauseReason | None) -> tuple[Caution, ...]:
     """The note under the rating before a session. Severe pain pauses the session, and
     the pause itself carries the advice: it is not said twice."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from statistics import fmean
 
 # The chart and the figures cover the last four weeks.
@@ -42,6 +42,7 @@ class SessionRecord:
     done: int  # exercise steps answered "done"
     steps: int  # exercise steps in the programme
     finished: bool
+    started_at: datetime | None = None  # UTC
 
     @property
     def counts(self) -> bool:
@@ -76,7 +77,10 @@ class Trend:
 class Progress:
     sessions_this_week: int
     days_this_week: int  # days of the last 7 with at least one session
-    adherence: float  # days_this_week / 7
+    # Days of the last 7 the person has been in the programme (all 7 after a week): the
+    # first day is not "1 of 7", as if six days had been missed before they started.
+    week_days: int
+    adherence: float  # days_this_week / week_days
     average_change: float | None  # mean (after - before) over the window
     trend: Trend | None
     streak: int
@@ -104,8 +108,11 @@ def trend(records: Sequence[SessionRecord]) -> Trend | None:
     return Trend(fmean(rated[:TREND_SESSIONS]), fmean(rated[-TREND_SESSIONS:]))
 
 
-def progress(records: Sequence[SessionRecord], today: date) -> Progress:
-    """Figures for the WINDOW_DAYS up to today; `records` oldest first."""
+def progress(
+    records: Sequence[SessionRecord], today: date, first_day: date | None = None
+) -> Progress:
+    """Figures for the WINDOW_DAYS up to today; `records` oldest first; `first_day` is
+    the person's first day in the programme (None: before the window)."""
     days = window(today)
     in_window = [r for r in records if days[0] <= r.local_date <= today]
     counted = [r for r in in_window if r.counts]
@@ -113,6 +120,9 @@ def progress(records: Sequence[SessionRecord], today: date) -> Progress:
     week = set(window(today, WEEK_DAYS))
     this_week = [r for r in counted if r.local_date in week]
     days_this_week = len({r.local_date for r in this_week})
+    week_days = WEEK_DAYS
+    if first_day is not None:
+        week_days = max(1, min(WEEK_DAYS, (today - first_day).days + 1))
     changes = [
         r.pain_after - r.pain_before
         for r in counted
@@ -121,7 +131,8 @@ def progress(records: Sequence[SessionRecord], today: date) -> Progress:
     return Progress(
         sessions_this_week=len(this_week),
         days_this_week=days_this_week,
-        adherence=days_this_week / WEEK_DAYS,
+        week_days=week_days,
+        adherence=days_this_week / week_days,
         average_change=fmean(changes) if changes else None,
         trend=trend(counted),
         streak=streak(set(per_day), today),

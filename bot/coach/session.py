@@ -99,6 +99,7 @@ class Advance:
     pain_after: int | None = None
     result: tuple[int, Outcome] | None = None  # (step index, outcome)
     finished: bool = False
+    stopped_for_pain: bool = False  # finished before the first exercise, for severe pain
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,12 @@ def advance(steps: tuple[Step, ...], state: SessionState, event: Event) -> Advan
         match event:
             case Continue():
                 return Advance(state=replace(state, paused_for_pain=False))
+            case FinishEarly() if pause_reason(steps, state) is PauseReason.SEVERE_PAIN:
+                # Stopping for severe pain ends the session there: no second rating
+                # seconds after the first, no summary of exercises never begun.
+                return Advance(
+                    state=SessionState(step=len(steps)), finished=True, stopped_for_pain=True
+                )
             case FinishEarly():
                 return Advance(state=SessionState(step=len(steps) - 1))
             case _:
@@ -181,3 +188,36 @@ def summarise(
         if step.exercise is not None
     )
     return Summary(lines, pain_before, pain_after)
+
+
+@dataclass(frozen=True)
+class ExerciseOutcome:
+    """One exercise in a summary: its outcome, and the sides it applies to (empty: the
+    whole exercise - every side, or an exercise without sides)."""
+
+    exercise: Exercise
+    outcome: Outcome | None  # None: not reached
+    sides: tuple[Side, ...] = ()
+
+
+def by_exercise(summary: Summary) -> tuple[ExerciseOutcome, ...]:
+    """The summary per exercise, as a person counts them ("5 of 6 exercises"): an
+    exercise whose sides ended alike is one entry; otherwise one entry per outcome."""
+    entries: list[ExerciseOutcome] = []
+    for exercise in dict.fromkeys(line.exercise for line in summary.lines):
+        lines = [line for line in summary.lines if line.exercise == exercise]
+        outcomes = dict.fromkeys(line.outcome for line in lines)
+        if len(outcomes) == 1:
+            entries.append(ExerciseOutcome(exercise, lines[0].outcome))
+            continue
+        for outcome in outcomes:
+            sides = tuple(
+                line.side for line in lines if line.outcome == outcome and line.side is not None
+            )
+            entries.append(ExerciseOutcome(exercise, outcome, sides))
+    return tuple(entries)
+
+
+def exercises_done(summary: Summary) -> int:
+    """Exercises done on every side."""
+    return sum(1 for e in by_exercise(summary) if e.outcome is Outcome.DONE and not e.sides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -127,13 +128,26 @@ def find_time_zone(text: str) -> str | None:
     return zones.get(cleaned.lower()) or zones.get(key) or zones.get(key.replace(" ", "_"))
 
 
-def describe_zone(name: str, now: datetime) -> str:
-    """ "Europe/Berlin (UTC+01:00, now 14:05)", for confirming a choice to the person."""
+@dataclass(frozen=True)
+class ZoneFacts:
+    """What to tell a person about their zone when confirming it."""
+
+    name: str
+    offset: str  # "+01:00", "-03:30"
+    local_time: str  # "14:05"
+    # A fixed offset ("+2" becomes Etc/GMT-2: the IANA name's sign is the other way
+    # round) never changes for daylight saving; the person should be told so, and never
+    # shown the confusing name.
+    fixed: bool
+
+
+def zone_facts(name: str, now: datetime) -> ZoneFacts:
     local = now.astimezone(ZoneInfo(name))
     offset = local.utcoffset() or timedelta(0)
     sign = "-" if offset < timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
-    return f"{name} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}, now {local:%H:%M})"
+    fixed = name.startswith("Etc/") or name in ("UTC", "GMT")
+    return ZoneFacts(name, f"{sign}{minutes // 60:02d}:{minutes % 60:02d}", f"{local:%H:%M}", fixed)
 
 
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")

@@ -11,6 +11,7 @@ from sqlmodel import SQLModel, col, select
 
 from bot.coach.export import PainRow, ResultRow
 from bot.coach.progress import SessionRecord
+from bot.coach.states import SessionStatus
 from bot.store.models import ExerciseResult, ExerciseSession, PainCheckin, ReminderDelivery, User
 from bot.store.queries import Store
 
@@ -59,7 +60,8 @@ class RecordStore:
                 pain_after=s.pain_after,
                 done=done[s.id or 0],
                 steps=self.exercise_steps,
-                finished=s.status == "finished",
+                finished=s.status == SessionStatus.FINISHED,
+                started_at=s.started_at,
             )
             for s in reversed(sessions)
         ]

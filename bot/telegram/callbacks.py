@@ -31,6 +31,10 @@ SESSION_PATTERN = r"^s:"
 # Buttons outside a session.
 START_SESSION = "go"
 START_SESSION_PATTERN = f"^{START_SESSION}$"
+# After the day's last session: "Start anyway" or "Not today".
+START_ANYWAY = "go:more"
+REST_TODAY = "go:rest"
+BEYOND_DOSE_PATTERN = r"^go:(more|rest)$"
 LEARN = "learn"
 LEARN_PATTERN = f"^{LEARN}$"
 RED_FLAGS_NONE = "rf:none"

@@ -30,7 +30,7 @@ from bot.telegram import callbacks
 from bot.telegram.kernel import PRIVATE_MESSAGE, Context, Feature, Kernel, reply
 from bot.telegram.onboarding import Setup
 from bot.telegram.reminders import Reminders
-from bot.telegram.render import caution, pain_problem, start_session_keyboard
+from bot.telegram.render import caution, pain_problem, per_day, start_session_keyboard
 from bot.telegram.session import Session
 from bot.telegram.summary import rating_advice
 
@@ -151,7 +151,7 @@ class Chat(Feature):
             t(
                 "help",
                 programme=programme.title,
-                frequency=programme.frequency,
+                per_day=per_day(t, programme),
                 commands=Html(commands),
             ),
         )

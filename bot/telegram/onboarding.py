@@ -11,10 +11,10 @@ from datetime import time
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.catalog import html_list
+from bot.catalog import Html, html_list
 from bot.coach.safety import RISING_SESSIONS
 from bot.coach.states import AwaitingText, Onboarding, RedFlagAnswer
-from bot.coach.timezones import describe_zone, find_time_zone, is_valid_zone, parse_two_times
+from bot.coach.timezones import find_time_zone, is_valid_zone, parse_two_times, zone_facts
 from bot.store.models import User
 from bot.store.queries import UserChanges
 from bot.telegram import callbacks
@@ -31,7 +31,7 @@ from bot.telegram.kernel import (
     show,
 )
 from bot.telegram.reminders import Reminders
-from bot.telegram.render import red_flags_question, start_session_keyboard
+from bot.telegram.render import per_day, red_flags_question, start_session_keyboard, zone_text
 from bot.telegram.session import Session
 
 # The zones offered as buttons when we ask; anything else is typed as a city or offset.
@@ -108,7 +108,7 @@ class Setup(Feature):
         if today is not None:
             text = t("welcome-back-in-session", hello=hello)
         else:
-            text = t("welcome-back", hello=hello, frequency=self.kernel.programme.frequency)
+            text = t("welcome-back", hello=hello, per_day=per_day(t, self.kernel.programme))
         await reply(update, text, start_session_keyboard(t, resume=today is not None))
 
     async def _new_person(self, update: Update, context: Context) -> User:
@@ -265,7 +265,7 @@ class Setup(Feature):
             Screen(
                 t(
                     "reminders-question",
-                    zone=describe_zone(person.time_zone, self.kernel.clock()),
+                    zone=Html(zone_text(t, zone_facts(person.time_zone, self.kernel.clock()))),
                     morning=person.morning_reminder,
                     evening=person.evening_reminder,
                 ),
@@ -337,7 +337,7 @@ class Setup(Feature):
                 "all-set",
                 morning=person.morning_reminder,
                 evening=person.evening_reminder,
-                frequency=self.kernel.programme.frequency,
+                per_day=per_day(t, self.kernel.programme),
             ),
             start_session_keyboard(t),
         )

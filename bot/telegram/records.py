@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
 from multiprocessing import get_context
+from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -26,7 +27,7 @@ from bot.coach.progress import (
     progress,
     window,
 )
-from bot.coach.session import Outcome
+from bot.coach.session import Outcome, exercises_done, summarise
 from bot.coach.timezones import local_date
 from bot.store.models import ExerciseResult, User
 from bot.store.records import RecordStore
@@ -48,7 +49,7 @@ from bot.telegram.kernel import (
     keyboard,
     reply,
 )
-from bot.telegram.render import start_session_keyboard
+from bot.telegram.render import exercise_entries, outcome_label, start_session_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ class Records(Feature):
             person.id, since=now - timedelta(days=WINDOW_DAYS + 1)
         )
         records = [r for r in records if r.local_date >= days[0]]  # (the chart's points too)
-        figures = progress(records, days[-1])
+        joined_on = date.fromisoformat(local_date(person.created_at, person.time_zone))
+        started = min([joined_on, *(r.local_date for r in records)])
+        figures = progress(records, days[-1], first_day=started)
         if not any(count for _, count in figures.sessions_per_day) and not any(
             r.pain_before is not None for r in records
         ):
@@ -148,10 +151,10 @@ class Records(Feature):
         lines = [
             t("progress-title"),
             t(
-                "progress-week",
+                "progress-week" if figures.week_days == WEEK_DAYS else "progress-first-week",
                 sessions=figures.sessions_this_week,
                 days=figures.days_this_week,
-                week_days=WEEK_DAYS,
+                week_days=figures.week_days,
                 share=figures.adherence,
                 min=programme.sessions_per_day_min,
                 max=programme.sessions_per_day_max,
@@ -191,33 +194,48 @@ class Records(Feature):
         assert person.id is not None
         records = await self.records.sessions(person.id, limit=HISTORY_SESSIONS)
         results = await self.records.results_of([r.session_id for r in records])
-        await reply(update, self._history(self.kernel.texts(context), records, results))
+        text = self._history(self.kernel.texts(context), person.time_zone, records, results)
+        await reply(update, text)
 
     def _history(
-        self, t: Texts, records: Sequence[SessionRecord], results: dict[int, list[ExerciseResult]]
+        self,
+        t: Texts,
+        time_zone: str,
+        records: Sequence[SessionRecord],
+        results: dict[int, list[ExerciseResult]],
     ) -> str:
         if not records:
             return t("history-none")
-        titles = {exercise.key: exercise.title for exercise in self.kernel.programme.exercises}
+        zone = ZoneInfo(time_zone)
 
-        def rating(score: int | None) -> str:
-            return t("history-no-rating") if score is None else t("history-rating", score=score)
+        def rating(score: int | None) -> Html:
+            return t.html(
+                "history-no-rating" if score is None else "history-rating", score=score or 0
+            )
 
         entries = []
         for record in reversed(records):
-            answered = results.get(record.session_id, [])
-            done = dict.fromkeys(r.exercise_key for r in answered if r.outcome is Outcome.DONE)
-            names = ", ".join(titles.get(key, key) for key in done)
+            outcomes = {r.step: r.outcome for r in results.get(record.session_id, [])}
+            summary = summarise(self.kernel.steps, outcomes, record.pain_before, record.pain_after)
+            groups: dict[Outcome | None, list[str]] = {}
+            for outcome, title in exercise_entries(t, summary):
+                groups.setdefault(outcome, []).append(title)
+            details = [
+                t("history-group", outcome=outcome_label(t, outcome), names=Html(", ".join(names)))
+                for outcome, names in groups.items()
+            ]
+            started = record.started_at.astimezone(zone) if record.started_at else None
             entries.append(
                 t(
                     "history-entry",
                     day=t.day(record.local_date),
+                    time=f"{started:%H:%M}" if started else "",
                     state=t("history-finished" if record.finished else "history-not-finished"),
-                    before=Html(rating(record.pain_before)),
-                    after=Html(rating(record.pain_after)),
-                    done=record.done,
-                    steps=record.steps,
-                    names=names or t("history-nothing-done"),
+                    before=rating(record.pain_before),
+                    after=rating(record.pain_after),
+                    done=exercises_done(summary),
+                    total=len(self.kernel.programme.exercises),
+                    details=Html("\n".join(details)),
                 )
             )
         return t("history-title") + "\n\n" + "\n\n".join(entries)

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
-from bot.catalog import Texts
+from bot.catalog import Html, Texts
 from bot.coach.reminders import SNOOZE, DueReminder, next_reminder
 from bot.coach.states import AwaitingText, DeliveryReason, DeliveryStatus, Onboarding
-from bot.coach.timezones import describe_zone, parse_clock_time
+from bot.coach.timezones import parse_clock_time, zone_facts
 from bot.programme import Programme
 from bot.store.models import User
 from bot.store.queries import UserChanges
@@ -33,6 +33,7 @@ from bot.telegram.kernel import (
     keyboard,
     reply,
 )
+from bot.telegram.render import per_day, zone_text
 from bot.telegram.session import Session
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def reminder_screen(t: Texts, programme: Programme, delivery_id: int, slot: str)
         t(
             "reminder-morning" if slot == "morning" else "reminder-evening",
             programme=programme.title,
-            frequency=programme.frequency,
+            per_day=per_day(t, programme),
         ),
         keyboard(
             [button(t("reminder-start-button"), callbacks.reminder_button(delivery_id, "go"))],
@@ -121,7 +122,7 @@ class Reminders(Feature):
         t = self.kernel.texts(context)
         now = self.kernel.clock()
         fresh = await self.store.user(person.telegram_user_id) or person
-        zone = describe_zone(fresh.time_zone, now)
+        zone = Html(zone_text(t, zone_facts(fresh.time_zone, now)))
         times = {"morning": fresh.morning_reminder, "evening": fresh.evening_reminder, "zone": zone}
         if fresh.reminders_on:
             state = t("reminders-on", **times)
@@ -153,8 +154,7 @@ class Reminders(Feature):
         await self.store.update_user(person.id, UserChanges(reminders_on=on))
         person.reminders_on = on
         await self.reschedule(person)
-        note = self.kernel.texts(context)("reminders-back-on" if on else "reminders-paused")
-        await self.show_settings(update, context, person, note=note)
+        await self.show_settings(update, context, person)  # its first line says on or paused
 
     async def settings_button(self, update: Update, context: Context, person: User) -> None:
         query = update.callback_query

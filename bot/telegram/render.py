@@ -4,12 +4,27 @@ message catalog; each feature renders the rest of its own messages."""
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Html, Texts, html_list
 from bot.coach.followup import Caution
 from bot.coach.pain import PAIN_MAX, PAIN_MIN, PainProblem
-from bot.coach.session import Outcome, Step
+from bot.coach.session import (
+    Advance,
+    Continue,
+    Event,
+    Outcome,
+    PauseReason,
+    Report,
+    SessionState,
+    Step,
+    Summary,
+    by_exercise,
+    pause_reason,
+)
+from bot.coach.timezones import ZoneFacts
 from bot.programme import Exercise, Programme, Safety, Side
 from bot.telegram import callbacks
 from bot.telegram.kernel import Screen, button, keyboard
@@ -23,6 +38,20 @@ OUTCOME_KEYS = {
 
 def side_label(t: Texts, side: Side | None) -> Html:
     return t.html("side-label", side=side) if side else Html("")
+
+
+def exercise_entries(t: Texts, summary: Summary) -> list[tuple[Outcome | None, Html]]:
+    """Each exercise of a summary with its outcome: "Clamshells", or "Clamshells (left
+    side)" when its sides ended differently (HTML, escaped)."""
+    entries = []
+    for entry in by_exercise(summary):
+        side = side_label(t, entry.sides[0]) if len(entry.sides) == 1 else ""
+        entries.append((entry.outcome, Html(escape(entry.exercise.title) + side)))
+    return entries
+
+
+def outcome_label(t: Texts, outcome: Outcome | None) -> str:
+    return t(OUTCOME_KEYS[outcome] if outcome else "outcome-not-reached")
 
 
 def start_session_keyboard(t: Texts, *, resume: bool = False) -> InlineKeyboardMarkup:
@@ -140,3 +169,96 @@ _PAIN_PROBLEMS = {
 def pain_problem(t: Texts, problem: PainProblem) -> str:
     """What to say about a pain rating that could not be read."""
     return t(_PAIN_PROBLEMS[problem])
+
+
+def per_day(t: Texts, programme: Programme) -> str:
+    """The handout's dose as a count, for messages where no exercises follow."""
+    return t("per-day", min=programme.sessions_per_day_min, max=programme.sessions_per_day_max)
+
+
+def zone_text(t: Texts, facts: ZoneFacts) -> str:
+    """ "Europe/Berlin (UTC+01:00, now 14:05)"; a fixed offset says that it is one."""
+    if facts.fixed:
+        return t("zone-fixed", offset=facts.offset, time=facts.local_time)
+    return t("zone-named", name=facts.name, offset=facts.offset, time=facts.local_time)
+
+
+def too_painful_pause(
+    t: Texts,
+    programme: Programme,
+    safety: Safety,
+    session_id: int,
+    index: int,
+    next_is_rating: bool,
+) -> Screen:
+    """After "too painful": the handout's advice, then go on or stop and rate."""
+    go_on = "too-painful-rate-button" if next_is_rating else "too-painful-go-on-button"
+    return Screen(
+        t("too-painful", advice="\n".join(programme.pain_advice), stop_rule=safety.stop_rule.text),
+        keyboard(
+            [button(t(go_on), callbacks.session_button(session_id, index, "continue"))],
+            [
+                button(
+                    t("too-painful-stop-button"),
+                    callbacks.session_button(session_id, index, "finish"),
+                )
+            ],
+        ),
+    )
+
+
+def severe_pain_advice(t: Texts, safety: Safety) -> str:
+    return t("severe-pain-advice", advice=safety.stop_and_contact.text)
+
+
+def severe_pain_pause(t: Texts, safety: Safety, session_id: int, index: int) -> Screen:
+    """Severe pain before the first exercise: the advice to stop, and the choice."""
+    return Screen(
+        t("severe-pain-pause", advice=Html(severe_pain_advice(t, safety))),
+        keyboard(
+            [
+                button(
+                    t("severe-pain-stop-button"),
+                    callbacks.session_button(session_id, index, "finish"),
+                )
+            ],
+            [
+                button(
+                    t("severe-pain-go-on-button"),
+                    callbacks.session_button(session_id, index, "continue"),
+                )
+            ],
+        ),
+    )
+
+
+def answered_text(
+    t: Texts,
+    steps: tuple[Step, ...],
+    safety: Safety,
+    seen: SessionState,
+    change: Advance,
+    event: Event,
+) -> str:
+    """The text of a step's message once answered, with its buttons gone. A pause
+    keeps what it said (the advice to contact a clinician stays in the chat)."""
+    step = change.answered
+    if step is None:  # the choice made in a pause
+        going_on = isinstance(event, Continue)
+        if pause_reason(steps, seen) is PauseReason.SEVERE_PAIN:
+            choice = t("severe-pain-go-on-button" if going_on else "severe-pain-stop-button")
+            advice = Html(severe_pain_advice(t, safety))
+            return t("answered-severe-pause", advice=advice, choice=choice)
+        rate_next = steps[seen.step].kind == "pain_after"
+        go_on = "too-painful-rate-button" if rate_next else "too-painful-go-on-button"
+        return t("answered-pause", choice=t(go_on if going_on else "too-painful-stop-button"))
+    if isinstance(event, Report) and step.exercise is not None:
+        return t(
+            "answered-exercise",
+            title=step.exercise.title,
+            side=side_label(t, step.side),
+            outcome=t(OUTCOME_KEYS[event.outcome]),
+        )
+    score = change.pain_before if step.kind == "pain_before" else change.pain_after
+    key = "answered-pain-before" if step.kind == "pain_before" else "answered-pain-after"
+    return t(key, score=score if score is not None else 0)

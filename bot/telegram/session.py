@@ -8,11 +8,13 @@ in `Kernel.recognise`) and one write.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from telegram import CallbackQuery, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.catalog import Texts
-from bot.coach import followup
+from bot.coach import followup, progress
 from bot.coach import session as core
 from bot.coach.pain import parse_pain
 from bot.coach.safety import (
@@ -37,13 +39,15 @@ from bot.telegram.kernel import (
     show,
 )
 from bot.telegram.render import (
-    OUTCOME_KEYS,
+    answered_text,
     caution,
     pain_keyboard,
     pain_problem,
+    per_day,
     red_flags_question,
-    side_label,
+    severe_pain_pause,
     step_screen,
+    too_painful_pause,
 )
 from bot.telegram.summary import SessionEnd, rating_advice
 from bot.telegram.timers import Timers
@@ -79,6 +83,10 @@ class Session(Feature):
             CallbackQueryHandler(
                 self.start_session_button, pattern=callbacks.START_SESSION_PATTERN
             ),
+            CallbackQueryHandler(
+                self.kernel.for_person(self.beyond_dose_button),
+                pattern=callbacks.BEYOND_DOSE_PATTERN,
+            ),
         ]
 
     # Starting
@@ -100,8 +108,22 @@ class Session(Feature):
             return
         await self.open(update, context, person)
 
-    async def open(self, update: Update, context: Context, person: User) -> None:
-        """Start today's session, or show where today's stands."""
+    async def beyond_dose_button(self, update: Update, context: Context, person: User) -> None:
+        query = update.callback_query
+        assert query is not None
+        t = self.kernel.texts(context)
+        await query.answer()
+        if query.data == callbacks.REST_TODAY:
+            await close_buttons(query, t("rest-today-chosen"))
+            return
+        await close_buttons(query, t("rest-today-declined"))
+        await self.open(update, context, person, anyway=True)
+
+    async def open(
+        self, update: Update, context: Context, person: User, *, anyway: bool = False
+    ) -> None:
+        """Start today's session, or show where today's stands. A session beyond the
+        handout's daily maximum is asked about first (`anyway`: the person said yes)."""
         assert person.id is not None
         if person.red_flags is not RedFlagAnswer.NONE:
             # Never start exercises while a red flag is reported or not yet asked about;
@@ -112,6 +134,18 @@ class Session(Feature):
             await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
         session = await self.kernel.session_today(person)
         resumed = session is not None
+        if session is None and not anyway and await self._done_for_today(person):
+            t = self.kernel.texts(context)
+            most = self.kernel.programme.sessions_per_day_max
+            await reply(
+                update,
+                t("rest-today", sessions=most, per_day=per_day(t, self.kernel.programme)),
+                keyboard(
+                    [button(t("rest-today-button"), callbacks.REST_TODAY)],
+                    [button(t("start-anyway-button"), callbacks.START_ANYWAY)],
+                ),
+            )
+            return
         if session is None:
             session = await self.store.start_session(
                 person.id, self.kernel.today(person), self.kernel.clock()
@@ -122,15 +156,32 @@ class Session(Feature):
             )
         await self.show_step(update, context, session, resumed=resumed)
 
+    async def _done_for_today(self, person: User) -> bool:
+        assert person.id is not None
+        today = date.fromisoformat(self.kernel.today(person))
+        recent = await self.records.sessions(
+            person.id, since=self.kernel.clock() - timedelta(days=2)
+        )
+        return followup.asks_for_rest(
+            progress.sessions_today(recent, today), self.kernel.programme.sessions_per_day_max
+        )
+
     def screen(self, t: Texts, session: ExerciseSession, *, resumed: bool = False) -> Screen:
         assert session.id is not None
         state = core.SessionState(session.step, session.paused_for_pain)
         pause = core.pause_reason(self.steps, state)
         if pause is core.PauseReason.SEVERE_PAIN:
-            return self._severe_pain_pause(t, session.id, session.step)
+            return severe_pain_pause(t, self.kernel.safety, session.id, session.step)
         if pause is core.PauseReason.TOO_PAINFUL:
             next_is_rating = self.steps[session.step].kind == "pain_after"
-            return self._too_painful(t, session.id, session.step, next_is_rating)
+            return too_painful_pause(
+                t,
+                self.kernel.programme,
+                self.kernel.safety,
+                session.id,
+                session.step,
+                next_is_rating,
+            )
         step = self.steps[session.step]
         return step_screen(
             t, self.kernel.programme, session.id, session.step, step, resumed=resumed
@@ -243,7 +294,12 @@ class Session(Feature):
             return
         if query is not None:
             await query.answer(t("tap-saved"))
-            await close_buttons(query, self._answered(t, change, event))
+            await close_buttons(
+                query, answered_text(t, self.kernel.steps, self.kernel.safety, seen, change, event)
+            )
+        if change.stopped_for_pain:
+            await reply(update, t("stopped-for-pain"))
+            return
         if change.finished:
             await reply(update, await self.ending.summary(t, session, change.pain_after))
             return
@@ -271,59 +327,3 @@ class Session(Feature):
         if change.pain_before is not None:
             session.pain_before = change.pain_before
         await self.show_step(update, context, session)
-
-    def _answered(self, t: Texts, change: core.Advance, event: core.Event) -> str:
-        """The text of a step's message once answered, with its buttons gone."""
-        step = change.answered
-        if step is None:  # the choice made in a pause
-            return t("answered-pause")
-        if isinstance(event, core.Report) and step.exercise is not None:
-            return t(
-                "answered-exercise",
-                title=step.exercise.title,
-                side=side_label(t, step.side),
-                outcome=t(OUTCOME_KEYS[event.outcome]),
-            )
-        score = change.pain_before if step.kind == "pain_before" else change.pain_after
-        key = "answered-pain-before" if step.kind == "pain_before" else "answered-pain-after"
-        return t(key, score=score if score is not None else 0)
-
-    # Pauses
-
-    def _too_painful(self, t: Texts, session_id: int, index: int, next_is_rating: bool) -> Screen:
-        go_on = "too-painful-rate-button" if next_is_rating else "too-painful-go-on-button"
-        return Screen(
-            t(
-                "too-painful",
-                advice="\n".join(self.kernel.programme.pain_advice),
-                stop_rule=self.kernel.safety.stop_rule.text,
-            ),
-            keyboard(
-                [button(t(go_on), callbacks.session_button(session_id, index, "continue"))],
-                [
-                    button(
-                        t("too-painful-stop-button"),
-                        callbacks.session_button(session_id, index, "finish"),
-                    )
-                ],
-            ),
-        )
-
-    def _severe_pain_pause(self, t: Texts, session_id: int, index: int) -> Screen:
-        return Screen(
-            t("severe-pain-pause", advice=self.kernel.safety.stop_and_contact.text),
-            keyboard(
-                [
-                    button(
-                        t("severe-pain-stop-button"),
-                        callbacks.session_button(session_id, index, "finish"),
-                    )
-                ],
-                [
-                    button(
-                        t("severe-pain-go-on-button"),
-                        callbacks.session_button(session_id, index, "continue"),
-                    )
-                ],
-            ),
-        )

@@ -13,7 +13,7 @@ from bot.coach.timezones import local_date
 from bot.store.models import ExerciseSession
 from bot.store.records import RecordStore
 from bot.telegram.kernel import Kernel
-from bot.telegram.render import OUTCOME_KEYS, caution, side_label
+from bot.telegram.render import caution, exercise_entries, outcome_label, per_day
 
 
 async def rating_advice(
@@ -95,13 +95,8 @@ class SessionEnd:
 
     def _summary(self, t: Texts, summary: core.Summary) -> Html:
         lines = [
-            t(
-                "summary-line",
-                outcome=t(OUTCOME_KEYS[line.outcome] if line.outcome else "outcome-not-reached"),
-                title=line.exercise.title,
-                side=side_label(t, line.side),
-            )
-            for line in summary.lines
+            t("summary-line", outcome=outcome_label(t, outcome), title=title, side="")
+            for outcome, title in exercise_entries(t, summary)
         ]
         pain = t("summary-pain", before=str(summary.pain_before), after=str(summary.pain_after))
         change = summary.pain_change
@@ -114,10 +109,10 @@ class SessionEnd:
         return Html(
             t(
                 "summary",
-                done=summary.count(core.Outcome.DONE),
-                total=len(summary.lines),
+                done=core.exercises_done(summary),
+                total=len(self.kernel.programme.exercises),
                 lines=Html("\n".join(lines)),
                 pain=joined([pain, painful]),
-                frequency=self.kernel.programme.frequency,
+                per_day=per_day(t, self.kernel.programme),
             )
         )

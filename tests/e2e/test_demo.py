@@ -89,7 +89,7 @@ async def test_a_whole_session_in_the_demo_terminal(tmp_path: Path) -> None:
         await demo.type("#1", "#1 [✅ Done]")
     await demo.type("#1", "How much pain do you have now?")
     summary = await demo.type("3", "(down 1).")
-    assert "Session complete. 11 of 11 done." in summary
+    assert "Session complete. 6 of 6 exercises done." in summary
     assert "Pain: 4/10 before, 3/10 after" in summary
     assert "(there is no button" not in demo.output
     # Right after a session, /demo_remind says why no reminder comes.

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import multiprocessing
+import re
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -89,8 +90,10 @@ async def test_history_lists_the_last_sessions(
     (reply,) = await alex.say("/history")
     entries = reply.text.split("\n\n")[1:]
     assert len(entries) == 2
-    assert "pain 4/10 → 2/10; 0 of 11 done: none" in entries[0]  # newest first
-    assert "pain 5/10 → 3/10; 11 of 11 done: Glute Hip Bridge" in entries[1]
+    assert "pain 4/10 → 2/10; 0 of 6 exercises done." in entries[0]  # newest first
+    assert "⏭ Skipped: Glute Hip Bridge, Prone Hip Extension" in entries[0]
+    assert "pain 5/10 → 3/10; 6 of 6 exercises done." in entries[1]
+    assert "✅ Done: Glute Hip Bridge" in entries[1]
 
 
 async def test_export_csv_and_fhir_match_the_rows(
@@ -190,6 +193,49 @@ async def test_a_dead_chart_worker_costs_one_chart_and_is_replaced(
     worker.join(5)
     (apology,) = await alex.say("/progress")
     assert "something went wrong" in apology.text
-    chart, figures = await alex.say("/progress", expect=2)
+    _chart, figures = await alex.say("/progress", expect=2)
     assert "photo" in chart.extra
     assert "Your progress" in figures.text
+
+
+async def test_counts_and_words_a_new_person_meets(bot: object, alex: Person) -> None:
+    """First day: "1 session", "1 of 1 day", not "1 sessions" or "14% of days"; the
+    summary counts the six exercises the person was told about; a fixed offset says so;
+    /history shows the time and what was skipped."""
+    await alex.say("/start", expect=2)
+    await alex.press_last("None of these")
+    (zone,) = await alex.say("+2")
+    assert "UTC+02:00, a fixed offset" in zone.text and "Etc/GMT" not in zone.text
+    await alex.press_last("Keep these")
+    summary = await do_session(alex, "3", "2")
+    assert "Session complete. 6 of 6 exercises done." in summary
+    assert "Do the following" not in summary  # nothing follows it here
+    assert "The handout asks for 1-2 sessions a day." in summary
+    _chart, figures = await alex.say("/progress", expect=2)
+    assert "Since you started: 1 session on 1 of 1 day" in figures.text
+    assert "%" not in figures.text.split("\n")[1]
+    assert "Streak: 1 day." in figures.text
+    (history,) = await alex.say("/history")
+    assert re.search(r"<b>\w+, \w+ \d+, \d\d:\d\d</b>", history.html or "")
+
+
+async def test_a_third_session_in_a_day_is_asked_about(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    await onboard(alex)
+    await do_session(alex, "2", "2")
+    summary = await do_session(alex, "2", "1")
+    assert "More isn't better" in summary  # told to rest after the second
+    (ask,) = await alex.say("/session")
+    assert "2 sessions today already" in ask.text
+    assert ask.button_texts() == ["Rest until tomorrow", "Start another session anyway"]
+    rest = await alex.press(ask.snapshot(), "Rest until tomorrow", expect=0)
+    assert (
+        rest.answer is None
+        and "Resting until tomorrow" in alex.emulator.messages[(alex.user_id, ask.message_id)].text
+    )
+    assert len(await rows(engine, "SELECT id FROM sessions")) == 2
+    (ask,) = await alex.say("/session")
+    (first,) = (await alex.press(ask, "Start another session anyway")).messages
+    assert "How much pain do you have right now?" in first.text
+    assert len(await rows(engine, "SELECT id FROM sessions")) == 3

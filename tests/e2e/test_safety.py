@@ -18,13 +18,20 @@ async def test_severe_pain_before_a_session_pauses_it_with_the_advice_to_stop(
     (pause,) = (await alex.press_last("9")).messages
     assert safety.stop_and_contact.text in pause.text
     assert "Our advice, not your handout's" in pause.text
-    assert pause.button_texts() == ["Stop for today (rate my pain)", "Go on very gently"]
-    (ask,) = (await alex.press_last("Stop for today (rate my pain)")).messages
-    assert "How much pain do you have now?" in ask.text
-    summary = (await alex.press_last("9")).messages[0]
-    assert "0 of 11 done" in summary.text
-    assert safety.stop_and_contact.text in summary.text
+    assert pause.button_texts() == ["Stop for today", "Go on very gently"]
+    pressed = await alex.press(pause, "Stop for today")
+    # One short, kind message: no second rating, no summary, no invitation to exercise.
+    (closing,) = pressed.messages
+    assert "session ends here" in closing.text and "physiotherapist or doctor" in closing.text
+    for unwanted in ("How much pain", "Session complete", "Not reached", "sessions a day"):
+        assert unwanted not in closing.text
+    # The advice to contact a clinician stays in the chat, with the choice made.
+    kept = alex.emulator.messages[(alex.user_id, pause.message_id)]
+    assert safety.stop_and_contact.text in kept.text and "Stop for today" in kept.text
+    assert kept.reply_markup is None
     assert await rows(engine, "SELECT * FROM exercise_results") == []
+    (session,) = await rows(engine, "SELECT status, pain_before, pain_after FROM sessions")
+    assert session == {"status": "finished", "pain_before": 9, "pain_after": None}
 
 
 async def test_going_on_gently_after_severe_pain_shows_the_first_exercise(

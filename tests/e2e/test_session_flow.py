@@ -48,7 +48,7 @@ async def test_full_session_is_guided_and_stored(
     assert "How much pain do you have now?" in alex.last.text
     summary = (await alex.press_last("2")).messages[0]
     assert "Session complete." in summary.text
-    assert "11 of 11 done" in summary.text
+    assert "6 of 6 exercises done" in summary.text
     assert "Pain: 4/10 before, 2/10 after (down 2)." in summary.text
 
     (session,) = await rows(engine, "SELECT * FROM sessions")

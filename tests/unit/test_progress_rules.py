@@ -126,3 +126,12 @@ def test_progression_needs_seven_complete_comfortable_sessions_in_seven_days() -
     assert not progression_due([*week, record(3, before=5, after=6, done=4)], TODAY)
     # Eight days ago does not count towards the last seven.
     assert not progression_due([*week[:-1], record(7, before=2, after=1)], TODAY)
+
+
+def test_adherence_counts_only_the_days_since_the_person_started() -> None:
+    first_day = progress([record(0)], TODAY, first_day=TODAY)
+    assert (first_day.days_this_week, first_day.week_days, first_day.adherence) == (1, 1, 1.0)
+    third_day = progress([record(0), record(2)], TODAY, first_day=TODAY - timedelta(days=2))
+    assert (third_day.days_this_week, third_day.week_days) == (2, 3)
+    long_ago = progress([record(0)], TODAY, first_day=TODAY - timedelta(days=40))
+    assert long_ago.week_days == 7

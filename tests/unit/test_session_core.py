@@ -2,11 +2,15 @@ from bot.coach.session import (
     Continue,
     FinishEarly,
     Outcome,
+    PauseReason,
     RatePain,
     Refusal,
     Report,
     SessionState,
     advance,
+    by_exercise,
+    exercises_done,
+    pause_reason,
     session_steps,
     summarise,
 )
@@ -75,3 +79,39 @@ def test_summary_counts_and_pain_change(programme: Programme) -> None:
     assert summary.count(None) == len(summary.lines) - 3
     assert summary.pain_change == -2
     assert summarise(steps, {}, None, 3).pain_change is None
+
+
+def test_a_summary_counts_exercises_not_sides(programme: Programme) -> None:
+    steps = session_steps(programme)
+    outcomes = {index: Outcome.DONE for index in range(1, len(steps) - 1)}
+    outcomes[3] = Outcome.TOO_PAINFUL  # prone hip extension, right side (step 2: left)
+    outcomes[4] = outcomes[5] = Outcome.SKIPPED  # side lying abduction, both sides
+    del outcomes[len(steps) - 2]  # the piriformis stretch's right side: not reached
+    summary = summarise(steps, outcomes, 4, 3)
+    entries = by_exercise(summary)
+    assert [(e.exercise.key, e.outcome, e.sides) for e in entries] == [
+        ("glute_hip_bridge", Outcome.DONE, ()),
+        ("prone_hip_extension", Outcome.DONE, ("left",)),
+        ("prone_hip_extension", Outcome.TOO_PAINFUL, ("right",)),
+        ("side_lying_hip_abduction", Outcome.SKIPPED, ()),
+        ("clamshells", Outcome.DONE, ()),
+        ("figure_4_stretch", Outcome.DONE, ()),
+        ("piriformis_stretch", Outcome.DONE, ("left",)),
+        ("piriformis_stretch", None, ("right",)),
+    ]
+    assert exercises_done(summary) == 3
+
+
+def test_stopping_for_severe_pain_ends_the_session_without_a_second_rating(
+    programme: Programme,
+) -> None:
+    steps = session_steps(programme)
+    severe = advance(steps, SessionState(0), RatePain(9))
+    assert not isinstance(severe, Refusal)
+    assert pause_reason(steps, severe.state) is PauseReason.SEVERE_PAIN
+    stop = advance(steps, severe.state, FinishEarly())
+    assert not isinstance(stop, Refusal)
+    assert stop.finished and stop.stopped_for_pain and stop.pain_after is None
+    assert advance(steps, stop.state, RatePain(9)) == Refusal("finished")
+    gently = advance(steps, severe.state, Continue())
+    assert not isinstance(gently, Refusal) and gently.state == SessionState(1)

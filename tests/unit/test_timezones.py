@@ -3,11 +3,12 @@ from datetime import UTC, datetime, time
 import pytest
 
 from bot.coach.timezones import (
-    describe_zone,
+    ZoneFacts,
     find_time_zone,
     local_date,
     parse_clock_time,
     parse_two_times,
+    zone_facts,
 )
 
 
@@ -44,12 +45,18 @@ def test_unknown_is_none(typed: str) -> None:
     assert find_time_zone(typed) is None
 
 
-def test_describe_zone_shows_offset_and_local_time() -> None:
+def test_zone_facts_give_offset_local_time_and_whether_it_is_fixed() -> None:
     winter = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     summer = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
-    assert describe_zone("Europe/Berlin", winter) == "Europe/Berlin (UTC+01:00, now 13:00)"
-    assert describe_zone("Europe/Berlin", summer) == "Europe/Berlin (UTC+02:00, now 14:00)"
-    assert describe_zone("America/St_Johns", winter) == "America/St_Johns (UTC-03:30, now 08:30)"
+    assert zone_facts("Europe/Berlin", winter) == ZoneFacts(
+        "Europe/Berlin", "+01:00", "13:00", False
+    )
+    assert zone_facts("Europe/Berlin", summer) == ZoneFacts(
+        "Europe/Berlin", "+02:00", "14:00", False
+    )
+    assert zone_facts("America/St_Johns", winter).offset == "-03:30"
+    # "+2" is the IANA zone Etc/GMT-2 (its sign the other way round): UTC+02:00, fixed.
+    assert zone_facts("Etc/GMT-2", summer) == ZoneFacts("Etc/GMT-2", "+02:00", "14:00", True)
 
 
 def test_local_date_crosses_the_date_line() -> None:

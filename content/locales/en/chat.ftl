@@ -12,6 +12,9 @@ already-saved = Already saved.
 already-answered = Already answered.
 saved = Saved.
 
+# The handout's dose as a plain count, where no exercises follow in the message (the
+# handout's own sentence says "the following exercises").
+per-day = The handout asks for { $min }-{ $max } sessions a day.
 start-session-button = Start session
 continue-session-button = Continue session
 
@@ -26,7 +29,7 @@ checkin-invite = Would you like to do your exercises now?
 
 help =
     <b>{ $programme }</b>
-    { $frequency }
+    { $per_day }
 
     { $commands }
 

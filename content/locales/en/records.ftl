@@ -9,6 +9,13 @@ progress-week = This week: { $sessions ->
         [one] { $sessions } session
        *[other] { $sessions } sessions
     } on { $days } of { $week_days } days ({ NUMBER($share, style: "percent") } of days; the handout asks for { $min }-{ $max } a day).
+progress-first-week = Since you started: { $sessions ->
+        [one] { $sessions } session
+       *[other] { $sessions } sessions
+    } on { $days } of { $week_days ->
+        [one] { $week_days } day
+       *[other] { $week_days } days
+    } (the handout asks for { $min }-{ $max } a day).
 progress-streak = Streak: { $days ->
         [one] { $days } day
        *[other] { $days } days in a row
@@ -35,12 +42,17 @@ chart-target = Target: { $min }-{ $max } a day
 
 history-none = No sessions yet. Send /session to do your first one.
 history-title = <b>Your last sessions</b>
-history-entry = <b>{ $day }</b> ({ $state }): pain { $before } → { $after }; { $done } of { $steps } done: { $names }
+history-entry =
+    <b>{ $day }, { $time }</b> ({ $state }): pain { $before } → { $after }; { $done } of { $total ->
+        [one] { $total } exercise
+       *[other] { $total } exercises
+    } done.
+    { $details }
+history-group = { $outcome }: { $names }
 history-finished = finished
 history-not-finished = not finished
 history-no-rating = -
 history-rating = { $score }/{ $pain_max }
-history-nothing-done = none
 
 export-csv-caption = Everything I hold about your exercises and pain, one row per exercise result and per pain rating (times in UTC and your local time).
 export-fhir-caption = Your pain ratings as a FHIR R4 bundle (LOINC 72514-3), a standard format that health records and physiotherapy software can import.

@@ -1,7 +1,7 @@
 # Reminders: the twice-daily message and its buttons, and /reminders, /pause, /resume.
 
-reminder-morning = Good morning! Time for your <b>morning session</b> of { $programme }. { $frequency }
-reminder-evening = Good evening! Time for your <b>evening session</b> of { $programme }. { $frequency }
+reminder-morning = Good morning! Time for your <b>morning session</b> of { $programme }. { $per_day }
+reminder-evening = Good evening! Time for your <b>evening session</b> of { $programme }. { $per_day }
 reminder-start-button = Start session
 reminder-snooze-button = Snooze { $hours ->
         [one] { $hours } hour
@@ -17,14 +17,12 @@ reminder-answered-morning = Morning reminder: { $note }
 reminder-answered-evening = Evening reminder: { $note }
 
 reminders-on = Reminders are <b>on</b>: <b>{ $morning }</b> (morning) and <b>{ $evening }</b> (evening), { $zone }.
-reminders-off = Reminders are <b>off</b>. Your times are kept for when you turn them on: { $morning } and { $evening }, { $zone }.
+reminders-off = Reminders are <b>paused</b>; /resume turns them back on. Your times are kept: { $morning } and { $evening }, { $zone }.
 reminders-next = Next reminder: { $when }.
 reminders-change-morning-button = Change morning time
 reminders-change-evening-button = Change evening time
 reminders-off-button = Turn reminders off
 reminders-on-button = Turn reminders on
-reminders-back-on = Reminders are back on.
-reminders-paused = Reminders paused. /resume turns them on.
 reminders-changing = Changing your reminders…
 reminders-changing-morning = Changing the morning reminder…
 reminders-changing-evening = Changing the evening reminder…

@@ -1,6 +1,14 @@
 # A guided session: pain before, each exercise (and side), pain after, the summary.
 
 resumed = Welcome back, let's carry on where you left off.
+rest-today = That's { $sessions ->
+        [one] a session
+       *[other] { $sessions } sessions
+    } today already. { $per_day } More isn't better: rest now and come back tomorrow. Or start another one anyway?
+rest-today-button = Rest until tomorrow
+start-anyway-button = Start another session anyway
+rest-today-chosen = Resting until tomorrow. Well done today.
+rest-today-declined = Another session today, then: go gently.
 pain-before-question =
     <b>How much pain do you have right now?</b>
     { $pain_min } means no pain, { $pain_max } the worst pain you can imagine. Tap a number or type it.
@@ -36,7 +44,12 @@ outcome-not-reached = ➖ Not reached
 answered-exercise = <b>{ $title }</b>{ $side }: { $outcome }
 answered-pain-before = Pain before: <b>{ $score }/{ $pain_max }</b>
 answered-pain-after = Pain after: <b>{ $score }/{ $pain_max }</b>
-answered-pause = Noted. Don't push through pain.
+answered-pause = Noted. Don't push through pain. <b>{ $choice }</b>
+answered-severe-pause =
+    { $advice }
+
+    <b>{ $choice }</b>
+stopped-for-pain = Your rating is saved and the session ends here. Rest today, and please talk to a physiotherapist or doctor about this pain before your next session. I'm sorry it hurts this much.
 
 too-painful =
     Noted, thank you for telling me. Don't push through pain.
@@ -49,21 +62,25 @@ too-painful =
 too-painful-go-on-button = Go on to the next one
 too-painful-rate-button = Rate my pain now
 too-painful-stop-button = Stop exercising, rate my pain
+severe-pain-advice = ⚠️ { $advice } { ours }
 severe-pain-pause =
-    ⚠️ { $advice } { ours }
+    { $advice }
 
     What would you like to do?
-severe-pain-stop-button = Stop for today (rate my pain)
+severe-pain-stop-button = Stop for today
 severe-pain-go-on-button = Go on very gently
 
 summary =
-    <b>Session complete.</b> { $done } of { $total } done.
+    <b>Session complete.</b> { $done } of { $total ->
+        [one] { $total } exercise
+       *[other] { $total } exercises
+    } done.
 
     { $lines }
 
     { $pain }
 
-    { $frequency }
+    { $per_day }
 summary-line = { $outcome }: { $title }{ $side }
 summary-pain = Pain: { $before }/{ $pain_max } before, { $after }/{ $pain_max } after
 summary-pain-down = { $pain } (down { $change }).

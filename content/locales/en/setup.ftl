@@ -7,16 +7,16 @@ welcome =
     { $hello } I'm your exercise coach for <b>{ $programme }</b>, a physiotherapist's home programme of { $count ->
         [one] { $count } exercise
        *[other] { $count } exercises and stretches
-    }:
-    { $exercises }
+    }.
 
     <b>{ $frequency }</b>
+    { $exercises }
 
     I'll walk you through them one at a time, ask about your pain before and after, and keep a record that is yours. In this bot's own database I keep your Telegram id, first name and language, your answers, your time zone and your reminder times, and nothing else: /export gives you a copy, /delete removes it all.
 
 welcome-back-hello = Welcome back!
 welcome-back-hello-named = Welcome back, { $name }!
-welcome-back = { $hello } { $frequency }
+welcome-back = { $hello } { $per_day }
 welcome-back-in-session = { $hello } You have a session in progress today.
 
 red-flags-question =
@@ -43,6 +43,8 @@ time-zone-unknown = I couldn't find a time zone for “{ $typed }”. Try the bi
 time-zone-chosen = Time zone: <b>{ $zone }</b>
 time-zone-changing = Changing the time zone…
 time-zone-set = Time zone set: { $zone }.
+zone-named = { $name } (UTC{ $offset }, now { $time })
+zone-fixed = UTC{ $offset }, a fixed offset: it does not change for daylight saving, so change it yourself when your clocks do (now { $time })
 
 reminders-question =
     Time zone set: <b>{ $zone }</b>.
@@ -60,7 +62,7 @@ reminder-times-invalid = I couldn't read two times from that. Please send two di
 all-set =
     You're all set. Reminder times: <b>{ $morning }</b> and <b>{ $evening }</b>.
 
-    { $frequency } Press <b>Start session</b> when you're ready; /help lists everything I can do.
+    { $per_day } Press <b>Start session</b> when you're ready; /help lists everything I can do.
 
 # /safety
 safety-overview =
