@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,6 +49,11 @@ class Exercise:
     hold_seconds: int | None = None
     progression: str | None = None
     video_url: str | None = None
+    # Ours (content/sides.toml): which leg each side means, "left" and "right".
+    side_notes: tuple[tuple[str, str], ...] = ()
+
+    def side_note(self, side: Side | None) -> str:
+        return dict(self.side_notes).get(side or "", "")
 
     @property
     def sides(self) -> tuple[Side | None, ...]:
@@ -195,7 +200,31 @@ def _exercise(path: Path, index: int, table: object) -> Exercise:
     )
 
 
-def load_programme(path: Path = CONTENT_DIR / "programme.toml") -> Programme:
+def _side_notes(path: Path, exercises: tuple[Exercise, ...]) -> tuple[Exercise, ...]:
+    """Add content/sides.toml's notes to the exercises done on each side (one for each
+    side of each, and none for any other)."""
+    if not path.exists():
+        return exercises
+    reader = _Reader(path, "top level", _read_toml(path))
+    _not_from_handout(reader)
+    reader.text("source")
+    known = {e.key for e in exercises if e.each_side}
+    extra = set(reader.table) - known - {"in_handout", "source"}
+    if extra:
+        raise reader.fail(f"no exercise done on each side is called {sorted(extra)}")
+    result = []
+    for exercise in exercises:
+        if exercise.key in known:
+            notes = reader.sub(exercise.key)
+            pairs = tuple((side, notes.text(side)) for side in SIDES)
+            exercise = replace(exercise, side_notes=pairs)
+        result.append(exercise)
+    return tuple(result)
+
+
+def load_programme(
+    path: Path = CONTENT_DIR / "programme.toml", sides: Path | None = None
+) -> Programme:
     reader = _Reader(path, "top level", _read_toml(path))
     education = tuple(
         EducationSection(section.text("title"), section.text("text"))
@@ -207,6 +236,7 @@ def load_programme(path: Path = CONTENT_DIR / "programme.toml") -> Programme:
     exercises = tuple(
         _exercise(path, i, table) for i, table in enumerate(reader.tables("exercises"))
     )
+    exercises = _side_notes(sides or path.with_name("sides.toml"), exercises)
     seen: set[str] = set()
     for exercise in exercises:
         if exercise.key in seen:

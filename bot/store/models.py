@@ -137,6 +137,10 @@ class ExerciseSession(SQLModel, table=True):
     # The last answer given in it: a session counts as in progress (no reminder) only
     # while someone is answering, not because it was opened.
     answered_at: datetime | None = _utc(nullable=True)
+    # The message that shows the session's current step and carries its buttons: a tap
+    # edits it in place; a new one (after typed text, a hold's end) replaces it, and
+    # this one loses its buttons, so that one message at a time has live buttons.
+    card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # A running hold timer: which step it belongs to and when it ends.
     timer_step: int | None = None
     timer_ends_at: datetime | None = _utc(nullable=True)

@@ -250,6 +250,19 @@ class Store:
             )
             return rows.all()
 
+    async def set_card(self, session_id: int, message_id: int) -> int | None:
+        """Make `message_id` the session's live message; returns the one it replaces."""
+        async with self.engine.begin() as connection:
+            old = await connection.scalar(
+                select(ExerciseSession.card_message_id).where(col(ExerciseSession.id) == session_id)
+            )
+            await connection.execute(
+                update(ExerciseSession)
+                .where(col(ExerciseSession.id) == session_id)
+                .values(card_message_id=message_id)
+            )
+            return int(old) if old is not None and old != message_id else None
+
     # Hold timers
 
     async def start_timer(self, session_id: int, step: int, ends_at: datetime) -> bool:

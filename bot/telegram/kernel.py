@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, BaseHandler, CallbackContext, ExtBot, filters
@@ -175,6 +175,37 @@ class Kernel:
         """The person's catalog when no update from them is at hand (reminders, timers)."""
         return self.catalog.texts(person.language)
 
+    async def put_card(
+        self,
+        update: Update,
+        session_id: int,
+        text: str,
+        screen: Screen | None,
+        *,
+        new: bool = False,
+    ) -> None:
+        """Show a session's next step. A tap's own message is edited into it: one request,
+        and the old buttons go with it. Otherwise (typed text, /session) a new message
+        takes over and the one before loses its buttons: one message at a time carries
+        the session's live buttons."""
+        markup = screen.keyboard if screen else None
+        query = update.callback_query
+        if query is not None and query.message is not None and not new:
+            try:
+                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                return
+            except BadRequest as error:  # too old to edit (48 h), or deleted: send anew
+                log.debug("could not edit the session's message: %s", error)
+        message = await reply(update, text, markup)
+        if update.effective_chat is not None:
+            await self.replace_card(update.get_bot(), update.effective_chat.id, session_id, message)
+
+    async def replace_card(self, bot: Bot, chat_id: int, session_id: int, card: Message) -> None:
+        """`card` carries the session's buttons now; the message before it loses them."""
+        old = await self.store.set_card(session_id, card.message_id)
+        if old is not None:
+            await strip_buttons(bot, chat_id, old)
+
     def today(self, person: User) -> str:
         return local_date(self.clock(), person.time_zone)
 
@@ -216,3 +247,11 @@ async def close_buttons(query: CallbackQuery, text: str) -> None:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
     except BadRequest as error:
         log.debug("could not edit an answered message: %s", error)
+
+
+async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Take the buttons off a message another one has replaced (best effort, as above)."""
+    try:
+        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as error:
+        log.debug("could not take the buttons off a replaced message: %s", error)

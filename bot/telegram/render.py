@@ -8,7 +8,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.catalog import Html, Texts, html_list
+from bot.catalog import Html, Texts, html_list, joined
 from bot.coach.followup import Caution
 from bot.coach.pain import PAIN_MAX, PAIN_MIN, PainProblem
 from bot.coach.session import (
@@ -67,13 +67,30 @@ def pain_keyboard(session_id: int, index: int) -> InlineKeyboardMarkup:
     return keyboard(buttons[:6], buttons[6:])
 
 
-def exercise_text(t: Texts, programme: Programme, exercise: Exercise, side: Side | None) -> str:
+def exercise_text(
+    t: Texts, programme: Programme, exercise: Exercise, side: Side | None, *, full: bool = True
+) -> str:
+    """An exercise's message: in full the first time; for the second side, only which
+    side and the dose (the instructions are one tap away), so a phone shows it whole."""
+    number = programme.exercises.index(exercise) + 1
+    note = exercise.side_note(side)
+    side_line = t("side-note", note=note) if note else ""
+    if not full:
+        return t(
+            "exercise-next-side",
+            number=number,
+            count=len(programme.exercises),
+            title=exercise.title,
+            side=side_label(t, side),
+            note=Html(side_line),
+            dose=exercise.dose,
+        )
     instructions = exercise.instructions
     if exercise.progression:
         instructions += " " + exercise.progression
     text = t(
         "exercise",
-        number=programme.exercises.index(exercise) + 1,
+        number=number,
         count=len(programme.exercises),
         title=exercise.title,
         side=side_label(t, side),
@@ -83,12 +100,22 @@ def exercise_text(t: Texts, programme: Programme, exercise: Exercise, side: Side
     )
     if side is None:
         return text
-    return f"{text}\n\n{t('side-first' if side == 'left' else 'side-second')}"
+    order = t("side-first" if side == "left" else "side-second")
+    return joined([text, joined([order, side_line], "\n")])
 
 
 def exercise_keyboard(
-    t: Texts, session_id: int, index: int, exercise: Exercise
+    t: Texts,
+    session_id: int,
+    index: int,
+    exercise: Exercise,
+    side: Side | None = None,
+    *,
+    timer: bool = True,
 ) -> InlineKeyboardMarkup:
+    """Done, Skip, Too painful, Instructions again; the hold's timer (for `side`) unless
+    it is running (`timer=False`)."""
+
     def press(key: str, action: callbacks.SessionAction) -> InlineKeyboardButton:
         return button(t(key), callbacks.session_button(session_id, index, action))
 
@@ -96,9 +123,9 @@ def exercise_keyboard(
         [press("done-button", "done"), press("skip-button", "skip")],
         [press("too-painful-button", "too_painful"), press("again-button", "again")],
     ]
-    if exercise.hold_seconds:
-        timer = t("timer-button", seconds=exercise.hold_seconds)
-        rows.insert(1, [button(timer, callbacks.session_button(session_id, index, "timer"))])
+    if exercise.hold_seconds and timer:
+        label = t("timer-button", seconds=exercise.hold_seconds, side=side_label(t, side))
+        rows.insert(1, [button(label, callbacks.session_button(session_id, index, "timer"))])
     if exercise.video_url:
         rows.append([InlineKeyboardButton(t("video-button"), url=exercise.video_url)])
     return InlineKeyboardMarkup(rows)
@@ -112,12 +139,17 @@ def step_screen(
     step: Step,
     *,
     resumed: bool = False,
+    full: bool = False,
 ) -> Screen:
-    """The message that asks for one step of a session."""
+    """The message that asks for one step of a session (`full`: the whole instructions
+    even for a second side)."""
     if step.kind == "exercise":
         assert step.exercise is not None
-        text = exercise_text(t, programme, step.exercise, step.side)
-        markup = exercise_keyboard(t, session_id, index, step.exercise)
+        second_side = step.side == "right"
+        text = exercise_text(
+            t, programme, step.exercise, step.side, full=full or resumed or not second_side
+        )
+        markup = exercise_keyboard(t, session_id, index, step.exercise, step.side)
     else:
         question = "pain-before-question" if step.kind == "pain_before" else "pain-after-question"
         text, markup = t(question), pain_keyboard(session_id, index)
@@ -262,3 +294,32 @@ def answered_text(
     score = change.pain_before if step.kind == "pain_before" else change.pain_after
     key = "answered-pain-before" if step.kind == "pain_before" else "answered-pain-after"
     return t(key, score=score if score is not None else 0)
+
+
+def holding_screen(t: Texts, session_id: int, index: int, step: Step) -> Screen:
+    """While a hold's timer runs: which exercise and side, and its buttons (no timer)."""
+    assert step.exercise is not None and step.exercise.hold_seconds is not None
+    text = t(
+        "timer-started",
+        seconds=step.exercise.hold_seconds,
+        side=side_label(t, step.side),
+        title=step.exercise.title,
+    )
+    markup = exercise_keyboard(t, session_id, index, step.exercise, step.side, timer=False)
+    return Screen(text, markup)
+
+
+def time_up_screen(t: Texts, session_id: int, index: int, step: Step) -> Screen:
+    """A hold's time is up: the exercise and the side it was, and that side's buttons;
+    Done leads to the other side, with a timer of its own."""
+    assert step.exercise is not None and step.exercise.hold_seconds is not None
+    then = "timer-then-switch" if step.side == "left" else "timer-then-done"
+    text = t(
+        "timer-done",
+        seconds=step.exercise.hold_seconds,
+        title=step.exercise.title,
+        side=side_label(t, step.side),
+        then=t.html(then),
+    )
+    markup = exercise_keyboard(t, session_id, index, step.exercise, step.side, timer=False)
+    return Screen(text, markup)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from telegram import CallbackQuery, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.catalog import Texts
+from bot.catalog import Texts, joined
 from bot.coach import followup, progress
 from bot.coach import session as core
 from bot.coach.pain import parse_pain
@@ -36,7 +36,6 @@ from bot.telegram.kernel import (
     close_buttons,
     keyboard,
     reply,
-    show,
 )
 from bot.telegram.render import (
     answered_text,
@@ -128,7 +127,8 @@ class Session(Feature):
         if person.red_flags is not RedFlagAnswer.NONE:
             # Never start exercises while a red flag is reported or not yet asked about;
             # "None of these" leads back here.
-            await show(update, red_flags_question(self.kernel.texts(context), self.kernel.safety))
+            screen = red_flags_question(self.kernel.texts(context), self.kernel.safety)
+            await reply(update, screen.text, screen.keyboard)
             return
         if person.awaiting_text:
             await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
@@ -166,7 +166,9 @@ class Session(Feature):
             progress.sessions_today(recent, today), self.kernel.programme.sessions_per_day_max
         )
 
-    def screen(self, t: Texts, session: ExerciseSession, *, resumed: bool = False) -> Screen:
+    def screen(
+        self, t: Texts, session: ExerciseSession, *, resumed: bool = False, full: bool = False
+    ) -> Screen:
         assert session.id is not None
         state = core.SessionState(session.step, session.paused_for_pain)
         pause = core.pause_reason(self.steps, state)
@@ -184,13 +186,22 @@ class Session(Feature):
             )
         step = self.steps[session.step]
         return step_screen(
-            t, self.kernel.programme, session.id, session.step, step, resumed=resumed
+            t, self.kernel.programme, session.id, session.step, step, resumed=resumed, full=full
         )
 
     async def show_step(
-        self, update: Update, context: Context, session: ExerciseSession, *, resumed: bool = False
+        self,
+        update: Update,
+        context: Context,
+        session: ExerciseSession,
+        *,
+        resumed: bool = False,
+        full: bool = False,
+        new: bool = True,
     ) -> None:
-        await show(update, self.screen(self.kernel.texts(context), session, resumed=resumed))
+        """The step the session is at, as a new message (`new=False`: in the tapped one)."""
+        screen = self.screen(self.kernel.texts(context), session, resumed=resumed, full=full)
+        await self.kernel.put_card(update, session.id or 0, screen.text, screen, new=new)
 
     # Leaving
 
@@ -239,7 +250,7 @@ class Session(Feature):
             return
         if press.action == "again":
             await query.answer()
-            await self.show_step(update, context, session)
+            await self.show_step(update, context, session, full=True, new=False)
             return
         if press.action == "timer":
             await self.timers.start(update, context, session)
@@ -267,9 +278,9 @@ class Session(Feature):
         reading = parse_pain(message.text)
         if reading.score is None:
             assert reading.problem is not None
-            await reply(
-                update, pain_problem(t, reading.problem), pain_keyboard(session.id, session.step)
-            )
+            text = pain_problem(t, reading.problem)
+            screen = Screen(text, pain_keyboard(session.id, session.step))
+            await self.kernel.put_card(update, session.id or 0, text, screen, new=True)
             return
         await self.answer(update, context, session, core.RatePain(reading.score), None)
 
@@ -294,14 +305,16 @@ class Session(Feature):
             return
         if query is not None:
             await query.answer(t("tap-saved"))
-            await close_buttons(
-                query, answered_text(t, self.kernel.steps, self.kernel.safety, seen, change, event)
-            )
+        # What was recorded, then what comes next, in the same message.
+        recorded = answered_text(t, self.steps, self.kernel.safety, seen, change, event)
         if change.stopped_for_pain:
-            await reply(update, t("stopped-for-pain"))
+            await self.kernel.put_card(
+                update, session.id or 0, joined([recorded, t("stopped-for-pain")]), None
+            )
             return
         if change.finished:
-            await reply(update, await self.ending.summary(t, session, change.pain_after))
+            summary = await self.ending.summary(t, session, change.pain_after)
+            await self.kernel.put_card(update, session.id or 0, joined([recorded, summary]), None)
             return
         notes: tuple[followup.Caution, ...] = ()
         if change.pain_before is not None:
@@ -320,10 +333,12 @@ class Session(Feature):
                     TOO_PAINFUL_IN_A_ROW,
                 )
             notes = followup.after_report(event.outcome, history)
-        for note in notes:
-            await reply(update, caution(t, self.kernel.safety, note))
         session.step = change.state.step
         session.paused_for_pain = change.state.paused_for_pain
         if change.pain_before is not None:
             session.pain_before = change.pain_before
-        await self.show_step(update, context, session)
+        screen = self.screen(t, session)
+        cautions = [caution(t, self.kernel.safety, note) for note in notes]
+        await self.kernel.put_card(
+            update, session.id or 0, joined([recorded, *cautions, screen.text]), screen
+        )

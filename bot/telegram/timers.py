@@ -6,17 +6,21 @@ restart finishes it; the scheduler's one-off job only says when to look at that 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, cast
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, JobQueue
 
 from bot.coach.states import SessionStatus
 from bot.store.models import ExerciseSession
-from bot.telegram.kernel import Context, Feature, Kernel, Screen
-from bot.telegram.render import exercise_keyboard, side_label
+from bot.telegram.kernel import Context, Feature, Kernel
+from bot.telegram.render import holding_screen, time_up_screen
+
+log = logging.getLogger(__name__)
 
 
 class Timers(Feature):
@@ -42,13 +46,14 @@ class Timers(Feature):
             await query.answer(t("timer-running"))
             return
         await query.answer(t("timer-started-toast"))
-        text = t(
-            "timer-started",
-            seconds=seconds,
-            side=side_label(t, step.side),
-            title=step.exercise.title,
-        )
-        await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
+        # The step's message becomes the hold: which exercise and side, and its buttons.
+        screen = holding_screen(t, session.id, session.step, step)
+        try:
+            await query.edit_message_text(
+                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+            )
+        except BadRequest as error:
+            log.debug("could not show the hold in the step's message: %s", error)
         self._schedule(
             context.job_queue, session.id, session.step, update.effective_chat.id, seconds
         )
@@ -86,14 +91,12 @@ class Timers(Feature):
         if person is None or step.exercise is None or step.exercise.hold_seconds is None:
             return
         t = self.kernel.texts_of(person)
-        then = "timer-then-switch" if step.side == "left" else "timer-then-done"
-        screen = Screen(
-            t("timer-done", seconds=step.exercise.hold_seconds, then=t(then)),
-            exercise_keyboard(t, session_id, index, step.exercise),
-        )
-        await context.bot.send_message(
+        # A new message, so that the phone rings; it takes over the step's buttons.
+        screen = time_up_screen(t, session_id, index, step)
+        message = await context.bot.send_message(
             job.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )
+        await self.kernel.replace_card(context.bot, job.chat_id, session_id, message)
 
     async def resume(self, job_queue: JobQueue[Any]) -> None:
         """After a restart, finish the hold timers that were running when the process stopped."""

@@ -67,17 +67,40 @@ class Person:
         await self.emulator.send_photo(self.user_id)
         return await self._new_messages(after, expect)
 
+    def _texts(self) -> dict[int, str]:
+        return {m.message_id: m.html for m in self.messages}
+
     async def press(self, message: SentMessage, label: str, expect: int = 1) -> Pressed:
+        """Tap a button; `messages` are the new messages it brought or, if none, the ones
+        whose text the bot edited (a session's step is edited into the next one)."""
         after = self._newest_id()
+        before = self._texts()
         query_id = await self.emulator.press(self.user_id, message, label)
         deadline = time.monotonic() + WAIT
         while self.emulator.callback_answers[query_id] is None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the bot never answered the tap on {label!r}")
             await asyncio.sleep(0.01)
-        messages = await self._new_messages(after, expect)
+        messages = await self._changed(after, before, expect)
         answer = self.emulator.callback_answers[query_id] or {}
         return Pressed(answer.get("text"), messages)
+
+    async def _changed(self, after: int, before: dict[int, str], expect: int) -> list[SentMessage]:
+        """New messages; or, when a tap brought none, the messages it edited."""
+
+        def new() -> list[SentMessage]:
+            return [m for m in self.messages if m.message_id > after]
+
+        def edited() -> list[SentMessage]:
+            return [m for m in self.messages if m.html != before.get(m.message_id, m.html)]
+
+        deadline = time.monotonic() + WAIT
+        while len(new()) < expect and len(edited()) < expect:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {expect} changed message(s), got {new()}")
+            await asyncio.sleep(0.01)
+        await self.emulator.settle(quiet=0.05)
+        return new() or edited()
 
     async def press_last(self, label: str, expect: int = 1) -> Pressed:
         return await self.press(self.last, label, expect)

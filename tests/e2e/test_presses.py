@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, SentMessage
 from tests.e2e.helpers import onboard, rows
 from tests.e2e.person import Person
 
@@ -45,30 +45,55 @@ async def test_stale_button_from_an_older_message_does_not_skip_ahead(
     assert (await rows(engine, "SELECT step FROM sessions"))[0]["step"] == 2
 
 
-async def test_answered_message_loses_its_buttons(
+def live_session_messages(person: Person) -> list[SentMessage]:
+    """The chat's messages that still carry buttons of a session."""
+    return [
+        m
+        for m in person.messages
+        if any(b.get("callback_data", "").startswith("s:") for b in m.buttons())
+    ]
+
+
+async def test_an_answered_step_becomes_the_next_in_the_same_message(
     bot: object, alex: Person, emulator: BotApiEmulator
 ) -> None:
     await _to_first_exercise(alex)
     shown = alex.last
-    await alex.press(shown, "⏭ Skip")
-    edited = emulator.messages[(alex.user_id, shown.message_id)]
-    assert edited.reply_markup is None
-    assert edited.text == "Glute Hip Bridge: ⏭ Skipped"
+    pressed = await alex.press(shown, "⏭ Skip")
+    (edited,) = pressed.messages
+    assert edited.message_id == shown.message_id  # no new message: one request
+    assert edited.text.startswith("Glute Hip Bridge: ⏭ Skipped\n\nExercise 2 of 6")
+    assert live_session_messages(alex) == [edited]
+
+
+async def test_typed_answers_leave_one_live_keyboard(bot: object, alex: Person) -> None:
+    await onboard(alex)
+    await alex.press_last("Start session")
+    for typed in ("11", "five"):
+        await alex.say(typed)
+        assert len(live_session_messages(alex)) == 1
+    await alex.say("4")
+    (live,) = live_session_messages(alex)
+    assert "Exercise 1 of 6" in live.text
 
 
 async def test_instructions_again_repeats_without_recording(
     bot: object, engine: AsyncEngine, alex: Person
 ) -> None:
     await _to_first_exercise(alex)
-    shown = alex.last
+    await alex.press_last("✅ Done")  # now the left side of the prone hip extension
+    await alex.press_last("✅ Done")  # the right side: short
+    shown = alex.last.snapshot()
+    assert "Lie face down" not in shown.text
     (again,) = (await alex.press(shown, "📖 Instructions again")).messages
-    assert again.text == shown.text
-    assert await rows(engine, "SELECT * FROM exercise_results") == []
-    # Either copy works, but only once between them.
+    assert again.message_id == shown.message_id and "Lie face down" in again.text
+    assert live_session_messages(alex) == [again]
+    assert len(await rows(engine, "SELECT * FROM exercise_results")) == 2
+    # The message as it was and as it is now act on the same step, once.
     await alex.press(again, "✅ Done")
     late = await alex.press(shown, "✅ Done", expect=0)
     assert late.answer is not None and "Already recorded" in late.answer
-    assert len(await rows(engine, "SELECT * FROM exercise_results")) == 1
+    assert len(await rows(engine, "SELECT * FROM exercise_results")) == 3
 
 
 async def test_too_painful_is_recorded_and_advice_given_without_pressing_on(
@@ -112,21 +137,32 @@ async def test_hold_timer_counts_and_says_switch_sides(
     await _to_first_exercise(alex)
     for _ in range(7):  # bridge, then both sides of three exercises
         await alex.press_last("✅ Done")
-    stretch = alex.last
+    stretch = alex.last.snapshot()
     assert "Figure 4 Stretch" in stretch.text and "left side" in stretch.text
-    pressed = await alex.press(stretch, "⏱ Start 1 s timer")
+    assert "your left ankle over your right thigh" in stretch.text  # which leg
+    pressed = await alex.press(stretch, "⏱ Start 1 s timer (left side)")
     assert pressed.answer == "Timer started"
-    assert "Hold for 1 second (left side)" in pressed.messages[0].text
-    again = await alex.press(stretch, "⏱ Start 1 s timer", expect=0)
+    (holding,) = pressed.messages
+    assert "Hold for 1 second (left side): Figure 4 Stretch" in holding.text
+    assert not [label for label in holding.button_texts() if "timer" in label]
+    again = await alex.press(stretch, "⏱ Start 1 s timer (left side)", expect=0)
     assert again.answer == "The timer is already running."
     for _ in range(300):
         if "1 second is up" in alex.last.text:
             break
         await asyncio.sleep(0.01)
-    assert "Switch to your right side" in alex.last.text
+    up = alex.last
+    # The end of the hold names the exercise and the side, and its buttons act on it.
+    assert "1 second is up</b>: Figure 4 Stretch (left side)" in up.html
+    assert "Press Done to record the left side" in up.text
+    assert live_session_messages(alex) == [up]
     assert (await rows(engine, "SELECT timer_ends_at FROM sessions"))[0]["timer_ends_at"] is None
-    await alex.press_last("✅ Done")
-    assert "Figure 4 Stretch (right side)" in alex.last.text
+    (right,) = (await alex.press(up, "✅ Done")).messages
+    assert right.text.startswith("Figure 4 Stretch (left side): ✅ Done")
+    assert "Exercise 5 of 6: Figure 4 Stretch (right side)" in right.text
+    assert "⏱ Start 1 s timer (right side)" in right.button_texts()
+    results = await rows(engine, "SELECT step, side FROM exercise_results WHERE step >= 8")
+    assert results == [{"step": 8, "side": "left"}]
 
 
 async def test_cancel_then_resume_the_same_day(

@@ -85,7 +85,7 @@ async def test_sigkill_mid_session_loses_nothing(
 
     # The worst moment: the answer is stored and Telegram has the next message, but the
     # bot is killed before it hears back.
-    emulator.hold.add("sendMessage")
+    emulator.hold.add("editMessageText")  # the tapped step becomes the next
     query = await emulator.press(alex.user_id, alex.last, "⏭ Skip")
     await _wait_until(lambda: emulator.held_requests == 1, "the next exercise to be sent")
     first.send_signal(signal.SIGKILL)

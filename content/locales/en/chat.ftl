@@ -3,6 +3,7 @@
 
 # Shown beside every piece of advice that is ours, not the handout's.
 ours = <i>(Our advice, not your handout's.)</i>
+ours-note = <i>(Our note, not your handout's.)</i>
 
 not-started = We haven't met yet, so I hold nothing about you (nothing to show and nothing to delete). Send /start to begin.
 not-set-up = Let's set you up first: send /start.

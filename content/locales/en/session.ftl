@@ -29,12 +29,18 @@ side-label = { $side ->
     }
 side-first = Start with your <b>left side</b>; the right side comes next.
 side-second = Now your <b>right side</b>.
+side-note = <i>{ $note }</i> { ours-note }
+exercise-next-side =
+    <b>Exercise { $number } of { $count }: { $title }</b>{ $side }
+    Now your <b>right side</b>. { $note }
+
+    <b>{ $dose }</b>
 
 done-button = ✅ Done
 skip-button = ⏭ Skip
 too-painful-button = ✋ Too painful
 again-button = 📖 Instructions again
-timer-button = ⏱ Start { $seconds } s timer
+timer-button = ⏱ Start { $seconds } s timer{ $side }
 video-button = ▶️ Watch the video
 
 outcome-done = ✅ Done
@@ -110,11 +116,11 @@ timer-started = ⏱ Hold for <b>{ $seconds ->
        *[other] { $seconds } seconds
     }</b>{ $side }: { $title }. I'll tell you when the time is up.
 timer-done = ⏱ <b>{ $seconds ->
-        [one] { $seconds } second is up!
-       *[other] { $seconds } seconds are up!
-    }</b> { $then } Press <b>Done</b> to record it.
-timer-then-switch = Switch to your right side when you're ready.
-timer-then-done = That's the hold done.
+        [one] { $seconds } second is up
+       *[other] { $seconds } seconds are up
+    }</b>: { $title }{ $side }. { $then }
+timer-then-switch = Press <b>Done</b> to record the left side; then the right side comes, with its own timer.
+timer-then-done = Press <b>Done</b> to record it.
 
 # Notes under an answer or a summary.
 caution = ⚠️ { $text } { ours }

@@ -1,4 +1,4 @@
-"""the person's language, a session's last answer
+"""the person's language, a session's last answer and its live message
 
 Revision ID: 0004
 Revises: 0003
@@ -26,10 +26,13 @@ def upgrade() -> None:
     # someone is answering, not one opened and left untouched.
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
+        # The message carrying the session's live buttons.
+        batch_op.add_column(sa.Column("card_message_id", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_column("card_message_id")
         batch_op.drop_column("answered_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("language")
