@@ -73,6 +73,10 @@ class Texts:
         """A short date with its weekday, in this language's usual order ("Mon, Mar 2")."""
         return str(format_skeleton("MMMEd", day, locale=self._locale()))
 
+    def short_day(self, day: date) -> str:
+        """A date without its weekday ("Mar 2"), for a chart's axis."""
+        return str(format_skeleton("MMMd", day, locale=self._locale()))
+
     def _locale(self) -> str:
         return self.language.replace("-", "_")
 

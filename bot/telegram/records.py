@@ -29,6 +29,7 @@ from bot.coach.progress import (
 )
 from bot.coach.session import Outcome, exercises_done, summarise
 from bot.coach.timezones import local_date
+from bot.programme import Programme
 from bot.store.models import ExerciseResult, User
 from bot.store.records import RecordStore
 from bot.telegram import callbacks
@@ -107,7 +108,6 @@ class Records(Feature):
     async def progress(self, update: Update, context: Context, person: User) -> None:
         assert person.id is not None and update.effective_chat is not None
         t = self.kernel.texts(context)
-        programme = self.kernel.programme
         now = self.kernel.clock()
         days = window(date.fromisoformat(local_date(now, person.time_zone)))
         # A day's margin: local dates are filtered exactly below, UTC start times roughly.
@@ -123,21 +123,7 @@ class Records(Feature):
         ):
             await reply(update, t("no-progress", weeks=WINDOW_WEEKS), start_session_keyboard(t))
             return
-        low, high = programme.sessions_per_day_min, programme.sessions_per_day_max
-        data = ChartData(
-            points=tuple(ChartPoint(r.local_date, r.pain_before, r.pain_after) for r in records),
-            sessions_per_day=figures.sessions_per_day,
-            target_min=low,
-            target_max=high,
-            labels=ChartLabels(
-                title=t("chart-title", days=len(figures.sessions_per_day), zone=person.time_zone),
-                pain_before=t("chart-pain-before"),
-                pain_after=t("chart-pain-after"),
-                pain_axis=t("chart-pain-axis"),
-                sessions=t("chart-sessions"),
-                target=t("chart-target", min=low, max=high),
-            ),
-        )
+        data = chart_data(t, self.kernel.programme, person.time_zone, records, figures, started)
         png = await self._draw(data)
         await update.get_bot().send_photo(
             update.effective_chat.id,
@@ -298,3 +284,55 @@ class Records(Feature):
         await query.answer(t("deleted-toast"))
         await close_buttons(query, t("deleted-toast"))
         await reply(update, t("deleted"))
+
+
+def chart_data(
+    t: Texts,
+    programme: Programme,
+    time_zone: str,
+    records: Sequence[SessionRecord],
+    figures: Progress,
+    started: date,
+) -> ChartData:
+    """The chart's days: from the person's first day (a week at least) to today."""
+    window_days = [day for day, _ in figures.sessions_per_day]
+    span = max(WEEK_DAYS, min(len(window_days), (window_days[-1] - started).days + 1))
+    shown = list(window_days[-span:])
+    index = {day: i for i, day in enumerate(shown)}
+    per_day: dict[date, int] = {}
+    points = []
+    for record in records:
+        if record.local_date not in index:
+            continue
+        nth = per_day.get(record.local_date, 0)
+        per_day[record.local_date] = nth + 1
+        points.append((record, nth))
+    counts = dict(figures.sessions_per_day)
+    low, high = programme.sessions_per_day_min, programme.sessions_per_day_max
+    day_labels = (*tuple(t.short_day(day) for day in shown[:-1]), t("chart-today"))
+    return ChartData(
+        points=tuple(
+            ChartPoint(
+                index[r.local_date],
+                nth,
+                per_day[r.local_date],
+                r.pain_before,
+                r.pain_after,
+                r.counts,
+            )
+            for r, nth in points
+        ),
+        sessions_per_day=tuple(counts.get(day, 0) for day in shown),
+        target_min=low,
+        target_max=high,
+        labels=ChartLabels(
+            title=t("chart-title", days=len(shown), zone=time_zone),
+            pain_before=t("chart-pain-before"),
+            pain_after=t("chart-pain-after"),
+            not_counted=t("chart-not-counted"),
+            pain_axis=t("chart-pain-axis"),
+            sessions=t("chart-sessions"),
+            target=t("chart-target", min=low, max=high),
+            days=day_labels,
+        ),
+    )

@@ -33,9 +33,11 @@ progress-caption = Pain before and after each session (top) and sessions per day
     }.
 
 # The chart's own labels.
-chart-title = Your last { $days } days ({ $zone })
+chart-title = Your pain and sessions, the last { $days } days ({ $zone })
 chart-pain-before = Pain before
 chart-pain-after = Pain after
+chart-not-counted = Pain before a session stopped early (not counted)
+chart-today = Today
 chart-pain-axis = Pain ({ $pain_min }-{ $pain_max })
 chart-sessions = Sessions
 chart-target = Target: { $min }-{ $max } a day
