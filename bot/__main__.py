@@ -19,13 +19,14 @@ from bot.logs import configure_logging
 from bot.programme import ContentError, Programme, Safety, load_programme, load_safety
 
 USAGE = """\
-usage: python -m bot [run | webhook | migrate | demo [--fresh]]
+usage: python -m bot [run | webhook | migrate | demo [--fresh] | transcripts]
 
   run       (the default) the bot by long polling; needs TELEGRAM_BOT_TOKEN
   webhook   the bot as a webhook server; needs WEBHOOK_URL and WEBHOOK_SECRET too
   migrate   bring the database up to date without starting the bot
   demo      chat with the real bot in this terminal, no token needed
             (--fresh: forget the demo's earlier history)
+  transcripts  play the main journeys against the emulator into docs/conversation.md
 
 Settings come from the environment and from .env; see .env.example and the README."""
 
@@ -35,6 +36,10 @@ def main(argv: list[str]) -> int:
     if command in ("-h", "--help", "help") and len(argv) == 1:
         print(USAGE)
         return 0
+    if command == "transcripts" and len(argv) == 1:
+        from bot.transcripts import main as transcripts
+
+        return transcripts()
     if command == "demo" and set(argv[1:]) <= {"--fresh"}:
         return _demo(fresh="--fresh" in argv)
     if command not in ("run", "webhook", "migrate") or len(argv) > 1:

@@ -36,6 +36,7 @@ from bot.telegram.kernel import (
     close_buttons,
     keyboard,
     reply,
+    strip_buttons,
 )
 from bot.telegram.render import (
     answered_text,
@@ -218,6 +219,10 @@ class Session(Feature):
                 session.id, SessionStatus.LEFT, was=SessionStatus.OPEN
             )
         ):
+            if session.card_message_id is not None and update.effective_chat is not None:
+                # Its buttons would only say "you left this session" now.
+                chat = update.effective_chat.id
+                await strip_buttons(update.get_bot(), chat, session.card_message_id)
             await reply(update, t("cancel-stopped"))
         elif person.awaiting_text:
             await reply(update, t("cancel-nothing-changed"))
