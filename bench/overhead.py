@@ -138,10 +138,14 @@ async def person(
         return mine[-1] if mine else None
 
     async def wait_beyond(before: SentMessage | None) -> None:
+        # A new message, or the tapped one edited into the next step (since stop 10).
+        seen = before.html if before is not None else None
         while True:
             now_latest = latest()
             if now_latest is not None and (
-                before is None or now_latest.message_id > before.message_id
+                before is None
+                or now_latest.message_id > before.message_id
+                or now_latest.html != seen
             ):
                 await asyncio.sleep(0.05)  # let the rest of the answer arrive
                 return

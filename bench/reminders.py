@@ -63,10 +63,15 @@ class Presser:
         await self._wait_beyond(before)
 
     async def _wait_beyond(self, before: SentMessage | None, limit: float = 30.0) -> float:
+        """Until the answer shows: a new message, or the tapped one edited into the next
+        step (the bot answers a tap that way since stop 10)."""
         started = time.monotonic()
+        seen = before.html if before is not None else None
         while True:
             latest = self._latest()
-            if latest is not None and (before is None or latest.message_id > before.message_id):
+            if latest is not None and (
+                before is None or latest.message_id > before.message_id or latest.html != seen
+            ):
                 return time.monotonic() - started
             if time.monotonic() - started > limit:
                 raise TimeoutError(f"no reply for user {self.user_id}")
