@@ -194,7 +194,10 @@ class Kernel:
             try:
                 await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
                 return
-            except BadRequest as error:  # too old to edit (48 h), or deleted: send anew
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    return  # it shows this step already ("Instructions again" in full)
+                # Too old to edit (48 h), or deleted: send it anew.
                 log.debug("could not edit the session's message: %s", error)
         message = await reply(update, text, markup)
         if update.effective_chat is not None:

@@ -282,3 +282,14 @@ async def test_the_not_started_guard_answers_commands_and_buttons_alike(
     await alex.press_last("Yes, delete everything", expect=1)
     pressed = await alex.press(question, "None of these", expect=0)
     assert pressed.answer is not None and pressed.answer.startswith("We haven't met yet")
+
+
+async def test_instructions_again_on_a_full_step_changes_nothing(bot: object, alex: Person) -> None:
+    """The first step already shows everything: no second copy, the same live message."""
+    await _to_first_exercise(alex)
+    shown = alex.last
+    count = len(alex.messages)
+    await alex.press(shown, "📖 Instructions again")  # drops the "Pain before" line
+    again = await alex.press(shown, "📖 Instructions again", expect=0)  # unchanged now
+    assert again.messages == [] and len(alex.messages) == count
+    assert live_session_messages(alex) == [shown]
