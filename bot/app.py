@@ -27,6 +27,7 @@ from bot.store.reminders import ReminderStore
 from bot.telegram.chat import Chat
 from bot.telegram.kernel import PRIVATE_MESSAGE, AnyApplication, Clock, Context, Feature, Kernel
 from bot.telegram.onboarding import Setup
+from bot.telegram.privacy import Privacy
 from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.records import Records
 from bot.telegram.reminders import Reminders
@@ -67,6 +68,7 @@ def build_application(
     setup = Setup(kernel, session, reminders)
     session.welcome = setup.start
     records = Records(kernel, record_store)
+    privacy = Privacy(kernel, record_store)
     chat = Chat(kernel, record_store, reminder_store, setup, session, reminders)
 
     async def post_init(application: AnyApplication) -> None:
@@ -119,7 +121,7 @@ def build_application(
     application.bot_data["reminders"] = sweep
     application.bot_data["reminder_store"] = reminder_store
     application.bot_data["transports"] = transports
-    register(application, kernel, (setup, session, timers, reminders, records, chat))
+    register(application, kernel, (setup, session, timers, reminders, records, privacy, chat))
     application.add_error_handler(chat.on_error)
     return application
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_application, running
-from bot.coach.reminders import DueReminder
+from bot.coach.reminders import RECENT_SESSION, DueReminder, Slot, next_reminder
 from bot.coach.states import Onboarding
 from bot.coach.timezones import is_valid_zone
 from bot.config import load_settings
@@ -29,8 +29,8 @@ from bot.emulator import BotApiEmulator, SentMessage
 from bot.logs import configure_logging
 from bot.store.queries import Store
 from bot.store.reminders import ReminderStore
-from bot.telegram.reminders import schedule_for
-from bot.telegram.sweep import ReminderSweep
+from bot.telegram.reminders import reminder_times, schedule_for
+from bot.telegram.sweep import BatchReport, ReminderSweep
 
 DEMO_TOKEN = "1:DEMO"
 DEMO_USER_ID = 424242
@@ -219,12 +219,33 @@ async def _handle_line(line: str, emulator: BotApiEmulator, terminal: Terminal) 
     await emulator.settle(quiet=0.2)
 
 
-async def remind_now(application: Any, terminal: Terminal) -> None:
-    """Demo only: bring the next reminder forward to now and run the reminder sweep, so
-    a newcomer sees one without waiting half a day. (It is that reminder, sent early.)"""
-    service: ReminderSweep = application.bot_data["reminders"]
+async def send_next_reminder_now(application: Any, telegram_user_id: int) -> BatchReport:
+    """Demo and transcripts only: bring the person's next reminder forward to now and run
+    the reminder sweep, so that a newcomer sees one without waiting half a day. It is the
+    reminder the bot has scheduled next, so never one already sent."""
+    sweep: ReminderSweep = application.bot_data["reminders"]
     store: Store = application.bot_data["store"]
     reminders: ReminderStore = application.bot_data["reminder_store"]
+    user = await store.user(telegram_user_id)
+    assert user is not None and user.id is not None
+    now = sweep.clock()
+    due = schedule_for(user, now)
+    stored = user.next_reminder_slot, user.next_reminder_date, user.next_reminder_at
+    if stored[0] in ("morning", "evening") and stored[1] and stored[2]:
+        slot: Slot = "morning" if stored[0] == "morning" else "evening"
+        due = DueReminder(slot, stored[1], stored[2])
+    await reminders.schedule(user.id, DueReminder(due.slot, due.local_date, now))
+    report = await (await sweep.sweep(application.bot))
+    # The sweep planned the reminder after this one from the moment it went out (now),
+    # which would be this same one again: plan it from this one's real time instead.
+    after = next_reminder(due.due_at, user.time_zone, *reminder_times(user))
+    await reminders.schedule(user.id, after)
+    return report
+
+
+async def remind_now(application: Any, terminal: Terminal) -> None:
+    """/demo_remind: the next reminder now, or why none came."""
+    store: Store = application.bot_data["store"]
     user = await store.user(DEMO_USER_ID)
     if user is None or user.id is None or user.onboarding is not Onboarding.DONE:
         terminal.write("  (finish /start first: reminders begin once you are set up)")
@@ -232,15 +253,13 @@ async def remind_now(application: Any, terminal: Terminal) -> None:
     if not user.reminders_on:
         terminal.write("  (your reminders are paused: /resume turns them on)")
         return
-    due = schedule_for(user, service.clock())
-    await reminders.schedule(user.id, DueReminder(due.slot, due.local_date, service.clock()))
-    sender = await service.sweep(application.bot)
-    report = await sender
+    report = await send_next_reminder_now(application, DEMO_USER_ID)
     await asyncio.sleep(0.3)
     if report.outcomes["recent_session"]:
+        hours = int(RECENT_SESSION.total_seconds() // 3600)
         terminal.write(
-            "  (no reminder: you did a session in the last few hours, and the bot does not "
-            "remind you of one you have just done)"
+            f"  (no reminder: you were in a session less than {hours} hours ago, and a "
+            "reminder then would only nag; it is skipped, and the next one comes as usual)"
         )
     elif not report.sent:
         terminal.write("  (no reminder went out; see /reminders)")

@@ -106,6 +106,8 @@ class Safety:
     leave_out: SafetyNote
     # Advice for a rating sent outside a session.
     checkin_high: SafetyNote
+    checkin_above_usual: SafetyNote
+    after_severe_stop: SafetyNote
     checkin_severe: SafetyNote
     over_exercise: SafetyNote
 
@@ -298,6 +300,8 @@ def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:
         rising_pain=_note(reader.sub("rising_pain")),
         leave_out=_note(reader.sub("leave_out")),
         checkin_high=_note(reader.sub("checkin_high")),
+        checkin_above_usual=_note(reader.sub("checkin_above_usual")),
+        after_severe_stop=_note(reader.sub("after_severe_stop")),
         checkin_severe=_note(reader.sub("checkin_severe")),
         over_exercise=_note(reader.sub("over_exercise")),
     )

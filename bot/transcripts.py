@@ -18,12 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, running
-from bot.coach.reminders import DueReminder
 from bot.config import load_settings
+from bot.demo import send_next_reminder_now
 from bot.emulator import BotApiEmulator, SentMessage
-from bot.store.queries import Store
-from bot.store.reminders import ReminderStore
-from bot.telegram.reminders import schedule_for
 from bot.telegram.sweep import ReminderSweep
 
 TRANSCRIPT = Path(__file__).resolve().parent.parent / "docs" / "conversation.md"
@@ -206,14 +203,7 @@ async def records(person: Recorder, application: Any, clock: Clock) -> None:
 
 
 async def _remind_now(person: Recorder, application: Any) -> None:
-    store: Store = application.bot_data["store"]
-    reminder_store: ReminderStore = application.bot_data["reminder_store"]
-    sweep: ReminderSweep = application.bot_data["reminders"]
-    user = await store.user(person.user_id)
-    assert user is not None and user.id is not None
-    due = schedule_for(user, sweep.clock())
-    await reminder_store.schedule(user.id, DueReminder(due.slot, due.local_date, sweep.clock()))
-    await _sweep(application)
+    await send_next_reminder_now(application, person.user_id)
     await person.emulator.settle(quiet=0.2)
 
 

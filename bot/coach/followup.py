@@ -14,6 +14,9 @@ from enum import StrEnum
 from bot.coach.safety import Advice, leave_out, pain_rising
 from bot.coach.session import Outcome, PauseReason
 
+# The shortest run of days with a session that is called a streak.
+MIN_STREAK_DAYS = 2
+
 
 class Caution(StrEnum):
     """A warning under an answer; the values name the entries of content/safety.toml."""
@@ -23,14 +26,15 @@ class Caution(StrEnum):
     RISING_PAIN = "rising_pain"
     LEAVE_OUT = "leave_out"
     CHECKIN_HIGH = "checkin_high"
+    CHECKIN_ABOVE_USUAL = "checkin_above_usual"
     CHECKIN_SEVERE = "checkin_severe"
 
 
 def advice_warning(advice: Advice) -> Caution | None:
     if advice is Advice.STOP_AND_CONTACT:
         return Caution.STOP_AND_CONTACT
-    if advice is Advice.PAIN_MONITORING:
-        return Caution.PAIN_MONITORING
+    if advice in (Advice.PAIN_MONITORING, Advice.ABOVE_USUAL):
+        return Caution.PAIN_MONITORING  # (its text names both rules)
     return None
 
 
@@ -47,6 +51,8 @@ def after_checkin(advice: Advice) -> CheckinNotes:
         return CheckinNotes((Caution.CHECKIN_SEVERE,), invite_to_exercise=False)
     if advice is Advice.PAIN_MONITORING:
         return CheckinNotes((Caution.CHECKIN_HIGH,), invite_to_exercise=False)
+    if advice is Advice.ABOVE_USUAL:
+        return CheckinNotes((Caution.CHECKIN_ABOVE_USUAL,), invite_to_exercise=False)
     return CheckinNotes((), invite_to_exercise=True)
 
 
@@ -107,10 +113,13 @@ def after_session(facts: SessionFacts) -> SessionNotes:
         warnings.append(Caution.RISING_PAIN)
     if warnings:
         return SessionNotes(tuple(warnings), 0, rest_now=False, offer_progression=False)
+    # The streak is news once a day, with the day's first session, and only once there
+    # is one: a "streak" of one day is just today.
+    first_today = facts.sessions_today == 1
     return SessionNotes(
         (),
-        facts.streak_days,
-        rest_now=facts.streak_days > 0 and facts.sessions_today >= facts.sessions_per_day_max,
+        facts.streak_days if first_today and facts.streak_days >= MIN_STREAK_DAYS else 0,
+        rest_now=facts.sessions_today >= facts.sessions_per_day_max,
         offer_progression=(
             facts.has_progression and facts.progression_due and not facts.progression_offered
         ),

@@ -50,6 +50,12 @@ class SessionRecord:
         return self.finished and self.done > 0
 
     @property
+    def stopped_for_pain(self) -> bool:
+        """Ended before the first exercise for severe pain: the only way a session
+        finishes without a rating after it (coach.session.Advance.stopped_for_pain)."""
+        return self.finished and self.pain_after is None
+
+    @property
     def complete(self) -> bool:
         return self.finished and self.done == self.steps
 
@@ -85,6 +91,7 @@ class Progress:
     trend: Trend | None
     streak: int
     sessions_per_day: tuple[tuple[date, int], ...]  # every day of the window, oldest first
+    stopped_this_week: int = 0  # sessions stopped for severe pain (not counted above)
 
 
 def window(today: date, days: int = WINDOW_DAYS) -> tuple[date, ...]:
@@ -137,7 +144,15 @@ def progress(
         trend=trend(counted),
         streak=streak(set(per_day), today),
         sessions_per_day=tuple((day, per_day.get(day, 0)) for day in days),
+        stopped_this_week=sum(1 for r in in_window if r.local_date in week and r.stopped_for_pain),
     )
+
+
+def last_stop_for_pain(records: Sequence[SessionRecord]) -> SessionRecord | None:
+    """The latest finished session, when it was stopped for severe pain (`records`
+    oldest first): the next session begins by recalling it."""
+    finished = [r for r in records if r.finished]
+    return finished[-1] if finished and finished[-1].stopped_for_pain else None
 
 
 def sessions_today(records: Sequence[SessionRecord], today: date) -> int:

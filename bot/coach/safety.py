@@ -50,7 +50,8 @@ class Advice(StrEnum):
     """What a pain rating calls for; the values name the entries in content/safety.toml."""
 
     NONE = "none"
-    PAIN_MONITORING = "pain_monitoring"
+    PAIN_MONITORING = "pain_monitoring"  # above PAIN_ACCEPTABLE_MAX
+    ABOVE_USUAL = "above_usual"  # not above it, but ABOVE_USUAL points above the usual level
     STOP_AND_CONTACT = "stop_and_contact"
 
 
@@ -69,7 +70,7 @@ def pain_advice(score: int, usual: int | None) -> Advice:
     if score > PAIN_ACCEPTABLE_MAX:
         return Advice.PAIN_MONITORING
     if usual is not None and score >= usual + ABOVE_USUAL:
-        return Advice.PAIN_MONITORING
+        return Advice.ABOVE_USUAL
     return Advice.NONE
 
 

@@ -77,7 +77,9 @@ class Report:
 
 @dataclass(frozen=True)
 class Continue:
-    """After a "too painful" pause: go on with the next exercise."""
+    """After a "too painful" pause: go on with the next exercise. After severe pain
+    before the session: the rating was a slip, so ask for it again (there is no going
+    on beside the advice to stop)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ def advance(steps: tuple[Step, ...], state: SessionState, event: Event) -> Advan
     following = SessionState(step=state.step + 1)
     if state.paused_for_pain:
         match event:
+            case Continue() if pause_reason(steps, state) is PauseReason.SEVERE_PAIN:
+                return Advance(state=SessionState(step=0))
             case Continue():
                 return Advance(state=replace(state, paused_for_pain=False))
             case FinishEarly() if pause_reason(steps, state) is PauseReason.SEVERE_PAIN:

@@ -260,12 +260,13 @@ class Setup(Feature):
 
     async def _ask_reminder_times(self, update: Update, context: Context, person: User) -> None:
         t = self.kernel.texts(context)
+        facts = zone_facts(person.time_zone, self.kernel.clock())
         await show(
             update,
             Screen(
                 t(
                     "reminders-question",
-                    zone=Html(zone_text(t, zone_facts(person.time_zone, self.kernel.clock()))),
+                    zone=Html(zone_text(t, facts, explain=True)),
                     morning=person.morning_reminder,
                     evening=person.evening_reminder,
                 ),

@@ -1,9 +1,9 @@
-"""A person's own record, in their hands: /progress, /history, /export and /delete."""
+"""A person's own record, to look back on: /progress and /history (/export and /delete
+are in privacy.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -13,10 +13,9 @@ from multiprocessing import get_context
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.catalog import Html, Texts
-from bot.coach.export import export_csv, fhir_bundle
 from bot.coach.progress import (
     MEANINGFUL_DROP_FRACTION,
     MEANINGFUL_DROP_POINTS,
@@ -28,11 +27,10 @@ from bot.coach.progress import (
     window,
 )
 from bot.coach.session import Outcome, exercises_done, summarise
-from bot.coach.timezones import local_date
+from bot.coach.timezones import local_date, zone_facts
 from bot.programme import Programme
 from bot.store.models import ExerciseResult, User
 from bot.store.records import RecordStore
-from bot.telegram import callbacks
 from bot.telegram.charts import (
     ChartData,
     ChartLabels,
@@ -45,12 +43,14 @@ from bot.telegram.kernel import (
     Context,
     Feature,
     Kernel,
-    button,
-    close_buttons,
-    keyboard,
     reply,
 )
-from bot.telegram.render import exercise_entries, outcome_label, start_session_keyboard
+from bot.telegram.render import (
+    exercise_entries,
+    outcome_label,
+    start_session_keyboard,
+    zone_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,11 @@ class Records(Feature):
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         guard = self.kernel.for_person
         return [
-            # Charts and exports take a few hundred milliseconds and only read: they run
+            # Charts take a few hundred milliseconds and only read: they run
             # beside the updates that follow (block=False) instead of holding up everyone's
             # replies.
             CommandHandler("progress", guard(self.progress), filters=PRIVATE_MESSAGE, block=False),
-            CommandHandler("export", guard(self.export), filters=PRIVATE_MESSAGE, block=False),
             CommandHandler("history", guard(self.history), filters=PRIVATE_MESSAGE),
-            CommandHandler("delete", guard(self.delete), filters=PRIVATE_MESSAGE),
-            CallbackQueryHandler(self.delete_button, pattern=callbacks.DELETE_PATTERN),
         ]
 
     def close(self) -> None:
@@ -123,7 +120,8 @@ class Records(Feature):
         ):
             await reply(update, t("no-progress", weeks=WINDOW_WEEKS), start_session_keyboard(t))
             return
-        data = chart_data(t, self.kernel.programme, person.time_zone, records, figures, started)
+        zone = zone_label(t, zone_facts(person.time_zone, now))
+        data = chart_data(t, self.kernel.programme, zone, records, figures, started)
         png = await self._draw(data)
         await update.get_bot().send_photo(
             update.effective_chat.id,
@@ -146,6 +144,8 @@ class Records(Feature):
                 max=programme.sessions_per_day_max,
             ),
         ]
+        if figures.stopped_this_week:
+            lines.append(t("progress-stopped", sessions=figures.stopped_this_week))
         if figures.streak:
             lines.append(t("progress-streak", days=figures.streak))
         change = figures.average_change
@@ -211,11 +211,16 @@ class Records(Feature):
                 for outcome, names in groups.items()
             ]
             started = record.started_at.astimezone(zone) if record.started_at else None
+            when = {"day": t.day(record.local_date), "time": f"{started:%H:%M}" if started else ""}
+            if record.stopped_for_pain:
+                entries.append(
+                    t("history-entry-stopped", before=rating(record.pain_before), **when)
+                )
+                continue
             entries.append(
                 t(
                     "history-entry",
-                    day=t.day(record.local_date),
-                    time=f"{started:%H:%M}" if started else "",
+                    **when,
                     state=t("history-finished" if record.finished else "history-not-finished"),
                     before=rating(record.pain_before),
                     after=rating(record.pain_after),
@@ -226,70 +231,11 @@ class Records(Feature):
             )
         return t("history-title") + "\n\n" + "\n\n".join(entries)
 
-    # /export
-
-    async def export(self, update: Update, context: Context, person: User) -> None:
-        assert person.id is not None and update.effective_chat is not None
-        t = self.kernel.texts(context)
-        results, pains = await self.records.everything(person.id)
-        now = self.kernel.clock()
-        name = f"{self.kernel.programme.file_prefix}-{local_date(now, person.time_zone)}"
-        table = export_csv(results, pains, person.time_zone)
-        bundle = fhir_bundle(pains, person.time_zone, person.telegram_user_id, now)
-        bot, chat = update.get_bot(), update.effective_chat.id
-        await bot.send_document(
-            chat,
-            InputFile(table.encode(), filename=f"{name}.csv"),
-            caption=t("export-csv-caption"),
-        )
-        await bot.send_document(
-            chat,
-            InputFile(json.dumps(bundle, indent=2).encode(), filename=f"{name}.fhir.json"),
-            caption=t("export-fhir-caption"),
-        )
-
-    # /delete
-
-    async def delete(self, update: Update, context: Context, person: User) -> None:
-        assert person.id is not None
-        t = self.kernel.texts(context)
-        await reply(
-            update,
-            t("delete-confirm"),
-            keyboard(
-                [button(t("delete-yes-button"), callbacks.delete_button(person.id))],
-                [button(t("delete-no-button"), callbacks.DELETE_KEEP)],
-            ),
-        )
-
-    async def delete_button(self, update: Update, context: Context) -> None:
-        query = update.callback_query
-        assert query is not None and query.data is not None
-        t = self.kernel.texts(context)
-        if query.data == callbacks.DELETE_KEEP:
-            await query.answer(t("delete-kept-toast"))
-            await close_buttons(query, t("delete-kept"))
-            return
-        person = await self.kernel.read_person(update, context)
-        row_id = callbacks.parse_delete_button(query.data)
-        if person is None or person.id is None or person.id != row_id:
-            await query.answer(t("delete-nothing-here"))
-            return
-        counts, session_ids = await self.records.delete_person(person.id)
-        left = await self.records.remaining(person.id, person.telegram_user_id, session_ids)
-        if left:
-            log.error("deleting a person left %d rows behind", left)
-            raise RuntimeError("rows left after deleting a person")
-        log.info("deleted a person's data: %s", counts)
-        await query.answer(t("deleted-toast"))
-        await close_buttons(query, t("deleted-toast"))
-        await reply(update, t("deleted"))
-
 
 def chart_data(
     t: Texts,
     programme: Programme,
-    time_zone: str,
+    zone: str,  # as the title shows it (render.zone_label)
     records: Sequence[SessionRecord],
     figures: Progress,
     started: date,
@@ -326,7 +272,7 @@ def chart_data(
         target_min=low,
         target_max=high,
         labels=ChartLabels(
-            title=t("chart-title", days=len(shown), zone=time_zone),
+            title=t("chart-title", days=len(shown), zone=zone),
             pain_before=t("chart-pain-before"),
             pain_after=t("chart-pain-after"),
             not_counted=t("chart-not-counted"),

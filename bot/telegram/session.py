@@ -8,7 +8,7 @@ in `Kernel.recognise`) and one write.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from telegram import CallbackQuery, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -17,9 +17,7 @@ from bot.catalog import Texts, joined
 from bot.coach import followup, progress
 from bot.coach import session as core
 from bot.coach.pain import parse_pain
-from bot.coach.safety import (
-    TOO_PAINFUL_IN_A_ROW,
-)
+from bot.coach.safety import TOO_PAINFUL_IN_A_ROW, USUAL_WINDOW
 from bot.coach.states import AwaitingText, RedFlagAnswer, SessionStatus
 from bot.store.models import ExerciseSession, User
 from bot.store.queries import UserChanges
@@ -32,19 +30,16 @@ from bot.telegram.kernel import (
     Handler,
     Kernel,
     Screen,
-    button,
     close_buttons,
-    keyboard,
     reply,
     strip_buttons,
 )
-from bot.telegram.render import (
+from bot.telegram.render import caution, pain_problem, red_flags_question
+from bot.telegram.steps import (
     answered_text,
-    caution,
     pain_keyboard,
-    pain_problem,
-    per_day,
-    red_flags_question,
+    recall_severe_stop,
+    rest_today_ask,
     severe_pain_pause,
     step_screen,
     too_painful_pause,
@@ -135,17 +130,17 @@ class Session(Feature):
             await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
         session = await self.kernel.session_today(person)
         resumed = session is not None
-        if session is None and not anyway and await self._done_for_today(person):
-            t = self.kernel.texts(context)
-            most = self.kernel.programme.sessions_per_day_max
-            await reply(
-                update,
-                t("rest-today", sessions=most, per_day=per_day(t, self.kernel.programme)),
-                keyboard(
-                    [button(t("rest-today-button"), callbacks.REST_TODAY)],
-                    [button(t("start-anyway-button"), callbacks.START_ANYWAY)],
-                ),
-            )
+        t = self.kernel.texts(context)
+        recent = [] if resumed else await self._recent(person)
+        today = date.fromisoformat(self.kernel.today(person))
+        most = self.kernel.programme.sessions_per_day_max
+        if (
+            session is None
+            and not anyway
+            and followup.asks_for_rest(progress.sessions_today(recent, today), most)
+        ):
+            ask = rest_today_ask(t, self.kernel.programme)
+            await reply(update, ask.text, ask.keyboard)
             return
         if session is None:
             session = await self.store.start_session(
@@ -155,17 +150,17 @@ class Session(Feature):
             await self.store.set_session_status(
                 session.id or 0, SessionStatus.OPEN, was=SessionStatus.LEFT
             )
-        await self.show_step(update, context, session, resumed=resumed)
+        screen = self.screen(t, session, resumed=resumed)
+        recall = recall_severe_stop(t, self.kernel.safety, progress.last_stop_for_pain(recent))
+        text = joined([recall, screen.text]) if recall else screen.text
+        await self.kernel.put_card(update, session.id or 0, text, screen, new=True)
 
-    async def _done_for_today(self, person: User) -> bool:
+    async def _recent(self, person: User) -> list[progress.SessionRecord]:
+        """The sessions of the last two weeks: today's count, and whether the last one
+        was stopped for severe pain."""
         assert person.id is not None
-        today = date.fromisoformat(self.kernel.today(person))
-        recent = await self.records.sessions(
-            person.id, since=self.kernel.clock() - timedelta(days=2)
-        )
-        return followup.asks_for_rest(
-            progress.sessions_today(recent, today), self.kernel.programme.sessions_per_day_max
-        )
+        since = self.kernel.clock() - USUAL_WINDOW
+        return list(await self.records.sessions(person.id, since=since))
 
     def screen(
         self, t: Texts, session: ExerciseSession, *, resumed: bool = False, full: bool = False

@@ -13,7 +13,7 @@ from bot.coach.timezones import local_date
 from bot.store.models import ExerciseSession
 from bot.store.records import RecordStore
 from bot.telegram.kernel import Kernel
-from bot.telegram.render import caution, exercise_entries, outcome_label, per_day
+from bot.telegram.render import caution, outcome_label, per_day
 
 
 async def rating_advice(
@@ -73,10 +73,9 @@ class SessionEnd:
         )
         texts = [caution(t, self.kernel.safety, note) for note in notes.warnings]
         if notes.streak_days:
-            streak = t("streak", days=notes.streak_days)
-            if notes.rest_now:
-                streak += " " + self.kernel.safety.over_exercise.text
-            texts.append(streak)
+            texts.append(t("streak", days=notes.streak_days))
+        if notes.rest_now:
+            texts.append(t("rest-now", advice=self.kernel.safety.over_exercise.text))
         if (
             notes.offer_progression
             and harder is not None
@@ -94,10 +93,23 @@ class SessionEnd:
         return texts
 
     def _summary(self, t: Texts, summary: core.Summary) -> Html:
-        lines = [
-            t("summary-line", outcome=outcome_label(t, outcome), title=title, side="")
-            for outcome, title in exercise_entries(t, summary)
-        ]
+        # One line per exercise, as the person counts them; one whose sides ended
+        # differently says what each side was, so that "4 of 6" adds up on sight.
+        lines, split = [], 0
+        for exercise in self.kernel.programme.exercises:
+            entries = [e for e in core.by_exercise(summary) if e.exercise == exercise]
+            if len(entries) == 1:
+                label = outcome_label(t, entries[0].outcome)
+                lines.append(t("summary-line", outcome=label, title=exercise.title, side=""))
+                continue
+            split += 1
+            by_side = {side: entry.outcome for entry in entries for side in entry.sides}
+            sides = [
+                t("summary-side", side=side, outcome=outcome_label(t, by_side[side]))
+                for side in exercise.sides
+                if side is not None
+            ]
+            lines.append(t("summary-line-sides", title=exercise.title, sides="; ".join(sides)))
         pain = t("summary-pain", before=str(summary.pain_before), after=str(summary.pain_after))
         change = summary.pain_change
         if change is not None:
@@ -110,6 +122,7 @@ class SessionEnd:
             t(
                 "summary",
                 done=core.exercises_done(summary),
+                split=split,
                 total=len(self.kernel.programme.exercises),
                 lines=Html("\n".join(lines)),
                 pain=joined([pain, painful]),

@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, JobQueue
 from bot.coach.states import SessionStatus
 from bot.store.models import ExerciseSession
 from bot.telegram.kernel import Context, Feature, Kernel
-from bot.telegram.render import holding_screen, time_up_screen
+from bot.telegram.steps import holding_screen, time_up_screen
 
 log = logging.getLogger(__name__)
 

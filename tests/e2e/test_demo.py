@@ -93,7 +93,7 @@ async def test_a_whole_session_in_the_demo_terminal(tmp_path: Path) -> None:
     assert "Pain: 4/10 before, 3/10 after" in summary
     assert "(there is no button" not in demo.output
     # Right after a session, /demo_remind says why no reminder comes.
-    await demo.type("/demo_remind", "no reminder: you did a session in the last few hours")
+    await demo.type("/demo_remind", "no reminder: you were in a session less than 3 hours ago")
     await demo.type("/quit", "Bye.")
     assert await demo.finish() == 0
     # The way back in names the Python that ran the demo, not a bare `python`.
@@ -192,8 +192,11 @@ async def test_demo_remind_shows_a_reminder_now(tmp_path: Path) -> None:
     shown = await demo.type("/demo_remind", "#1 [Start session]  #2 [Snooze 1 hour]")
     assert "Time for your" in shown
     await demo.type("#2", "Snoozed: I'll remind you again at")
+    # Again: the reminder the bot has scheduled next comes, not "no reminder went out".
+    again = await demo.type("/demo_remind", "#1 [Start session]  #2 [Snooze 1 hour]")
+    assert "Time for your" in again and "no reminder" not in again
+    await demo.type("#3", "Skipped this one")
     await demo.type("/quit", "Bye.")
     assert await demo.finish() == 0
-    assert _rows(tmp_path / "data" / "demo.db", "SELECT status FROM reminder_deliveries") == [
-        ("snoozed",)
-    ]
+    statuses = _rows(tmp_path / "data" / "demo.db", "SELECT status FROM reminder_deliveries")
+    assert sorted(statuses) == [("skipped",), ("snoozed",)] or statuses == [("skipped",)]

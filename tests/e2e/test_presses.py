@@ -129,8 +129,25 @@ async def test_too_painful_then_go_on(bot: object, engine: AsyncEngine, alex: Pe
     await _to_first_exercise(alex)
     await alex.press_last("✋ Too painful")
     (nxt,) = (await alex.press_last("Go on to the next one")).messages
+    # What the pause was about stays named above the next exercise.
+    assert nxt.text.startswith("Glute Hip Bridge: ✋ Too painful. Go on to the next one")
     assert "Exercise 2 of 6: Prone Hip Extension" in nxt.text
     assert "left side" in nxt.text
+
+
+async def test_a_summary_says_what_each_side_was_when_they_differ(
+    bot: object, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    await alex.press_last("✅ Done")  # the bridge
+    await alex.press_last("✅ Done")  # prone hip extension, left
+    await alex.press_last("⏭ Skip")  # and right
+    for _ in range(8):
+        await alex.press_last("✅ Done")
+    (summary,) = (await alex.press_last("2")).messages
+    assert "5 of 6 exercises done in full." in summary.text
+    assert "◐ Prone Hip Extension: left side ✅ Done; right side ⏭ Skipped" in summary.text
+    assert "✅ Done: Glute Hip Bridge" in summary.text
 
 
 async def test_hold_timer_counts_and_says_switch_sides(
@@ -203,7 +220,7 @@ async def test_red_flag_stops_exercises(bot: object, engine: AsyncEngine, alex: 
     assert "get medical help today" in care.text
     assert "do not start these exercises" in care.text
     (asked,) = await alex.say("/session")
-    assert "Before we start: do you have any of these right now?" in asked.text
+    assert "Before we start. Do you have any of these right now?" in asked.text
     assert await rows(engine, "SELECT * FROM sessions") == []
     (user,) = await rows(engine, "SELECT red_flags FROM users")
     assert user["red_flags"] == "reported"

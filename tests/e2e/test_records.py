@@ -215,6 +215,9 @@ async def test_counts_and_words_a_new_person_meets(bot: object, alex: Person) ->
     assert "Since you started: 1 session on 1 of 1 day" in figures.text
     assert "%" not in figures.text.split("\n")[1]
     assert "Streak: 1 day." in figures.text
+    # Said once at set-up; after that the zone is short.
+    settings = (await alex.say("/reminders"))[0].text
+    assert "UTC+02:00 (a fixed offset" in settings and "daylight saving" not in settings
     (history,) = await alex.say("/history")
     assert re.search(r"<b>\w+, \w+ \d+, \d\d:\d\d</b>", history.html or "")
 

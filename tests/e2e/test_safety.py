@@ -18,7 +18,8 @@ async def test_severe_pain_before_a_session_pauses_it_with_the_advice_to_stop(
     (pause,) = (await alex.press_last("9")).messages
     assert safety.stop_and_contact.text in pause.text
     assert "Our advice, not your handout's" in pause.text
-    assert pause.button_texts() == ["Stop for today", "Go on very gently"]
+    # No "go on" beside the advice to stop: only a way to correct a slip of the finger.
+    assert pause.button_texts() == ["Stop for today", "I tapped the wrong number"]
     pressed = await alex.press(pause, "Stop for today")
     # One short, kind message: no second rating, no summary, no invitation to exercise.
     (closing,) = pressed.messages
@@ -34,14 +35,39 @@ async def test_severe_pain_before_a_session_pauses_it_with_the_advice_to_stop(
     assert session == {"status": "finished", "pain_before": 9, "pain_after": None}
 
 
-async def test_going_on_gently_after_severe_pain_shows_the_first_exercise(
-    bot: object, alex: Person, programme: Programme
+async def test_a_session_stopped_for_pain_is_named_so_and_recalled_next_time(
+    bot: object, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    await alex.say("/session")
+    await alex.press_last("9")
+    await alex.press_last("Stop for today")
+    (history,) = await alex.say("/history")
+    assert "(stopped for severe pain): pain before 9/10; no exercises." in history.text
+    assert "finished" not in history.text and "Not reached" not in history.text
+    _chart, figures = await alex.say("/progress", expect=2)
+    assert "Stopped for severe pain before the exercises: 1 session" in figures.text
+    (first,) = await alex.say("/session")
+    assert "Last time" in first.text and "your pain was 9/10" in first.text
+    assert safety.after_severe_stop.text in first.text
+    assert "How much pain do you have right now?" in first.text
+
+
+async def test_a_severe_rating_tapped_by_mistake_can_be_corrected(
+    bot: object, engine: AsyncEngine, alex: Person, programme: Programme, safety: Safety
 ) -> None:
     await onboard(alex)
     await alex.say("/session")
     await alex.press_last("8")
-    (first,) = (await alex.press_last("Go on very gently")).messages
+    (again,) = (await alex.press_last("I tapped the wrong number")).messages
+    # The advice stays in the chat above the question asked again.
+    assert safety.stop_and_contact.text in again.text
+    assert "How much pain do you have right now?" in again.text
+    assert programme.exercises[0].title not in again.text
+    (first,) = (await alex.press_last("3")).messages
     assert programme.exercises[0].title in first.text
+    (session,) = await rows(engine, "SELECT pain_before FROM sessions")
+    assert session == {"pain_before": 3}
 
 
 async def test_pain_above_five_after_a_session_gets_the_pain_monitoring_advice(
@@ -107,6 +133,18 @@ async def test_a_high_check_in_gets_advice(bot: object, alex: Person, safety: Sa
     assert reply.button_texts() == []
 
 
+async def test_a_check_in_above_the_usual_level_says_that_is_the_reason(
+    bot: object, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    for score in ("1", "1", "1"):
+        await alex.say(score)
+    (reply,) = await alex.say("3")
+    assert safety.checkin_above_usual.text in reply.text
+    assert "2 points or more above your usual level" in reply.text
+    assert "above 5/10" not in reply.text and "tomorrow morning" not in reply.text
+
+
 async def test_safety_asks_the_red_flag_questions_again_without_starting_a_session(
     bot: object, engine: AsyncEngine, alex: Person, safety: Safety
 ) -> None:
@@ -120,8 +158,11 @@ async def test_safety_asks_the_red_flag_questions_again_without_starting_a_sessi
     assert "/safety" not in overview.text + question.text
     for symptom in safety.red_flags.symptoms:
         assert symptom in question.text
+    assert "Before we start" not in question.text  # (set-up is long over)
     (offer,) = (await alex.press_last("None of these")).messages
     assert offer.button_texts() == ["Start session"]
+    # Not "stop any exercise that hurts": mild stretching discomfort is expected.
+    assert "sharp pain" in offer.text and "that hurts" not in offer.text
     assert await rows(engine, "SELECT * FROM sessions") == []
     await alex.say("/safety", expect=2)
     (care,) = (await alex.press_last("Yes, I have one of these")).messages

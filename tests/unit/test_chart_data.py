@@ -3,13 +3,15 @@ session's pair of ratings in its own place, stopped sessions marked and not coun
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.catalog import Catalog
 from bot.coach.progress import SessionRecord, progress
+from bot.coach.timezones import zone_facts
 from bot.programme import Programme
 from bot.telegram.charts import draw_progress
 from bot.telegram.records import chart_data
+from bot.telegram.render import zone_label
 
 TODAY = date(2026, 12, 1)
 
@@ -47,3 +49,10 @@ def test_two_sessions_a_day_sit_side_by_side_and_a_stopped_one_is_not_counted(
         (26, 1, 2, True),
         (27, 0, 1, False),
     ]
+
+
+def test_the_title_names_a_fixed_offset_as_people_write_it(catalog: Catalog) -> None:
+    # "+2" is stored as Etc/GMT-2, whose sign reads the wrong way round to a person.
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    assert zone_label(catalog.texts(), zone_facts("Etc/GMT-2", now)) == "UTC+02:00"
+    assert zone_label(catalog.texts(), zone_facts("Europe/Berlin", now)) == "Europe/Berlin"

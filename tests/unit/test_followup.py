@@ -60,8 +60,14 @@ def test_a_calm_session_gets_its_streak_and_nothing_else() -> None:
 
 
 def test_no_streak_note_without_a_streak() -> None:
-    notes = after_session(dataclasses.replace(CALM, streak_days=0, sessions_today=2))
-    assert notes.streak_days == 0 and not notes.rest_now
+    assert after_session(dataclasses.replace(CALM, streak_days=0)).streak_days == 0
+    # One day is not a streak yet ("First day of a new streak" said nothing).
+    assert after_session(dataclasses.replace(CALM, streak_days=1)).streak_days == 0
+
+
+def test_the_streak_is_news_once_a_day_with_its_first_session() -> None:
+    second = after_session(dataclasses.replace(CALM, sessions_today=2))
+    assert second.streak_days == 0 and second.rest_now
 
 
 def test_the_days_last_session_says_to_rest() -> None:
@@ -82,6 +88,7 @@ def test_the_progression_is_offered_once_when_due() -> None:
     [
         ({"pain_after_advice": Advice.PAIN_MONITORING}, (Caution.PAIN_MONITORING,)),
         ({"pain_after_advice": Advice.STOP_AND_CONTACT}, (Caution.STOP_AND_CONTACT,)),
+        ({"pain_after_advice": Advice.ABOVE_USUAL}, (Caution.PAIN_MONITORING,)),
         ({"pain_after_history": [2, 3, 4]}, (Caution.RISING_PAIN,)),
         (
             {"pain_after_advice": Advice.PAIN_MONITORING, "pain_after_history": [4, 5, 6]},
@@ -102,7 +109,12 @@ def test_a_warning_holds_back_the_streak_the_rest_note_and_the_progression(
     calm = after_session(
         dataclasses.replace(facts, pain_after_advice=Advice.NONE, pain_after_history=[3])
     )
-    assert calm.streak_days == 4 and calm.rest_now and calm.offer_progression
+    assert calm.rest_now and calm.offer_progression
+    # And the day's first session: the warning holds back its streak too.
+    first = dataclasses.replace(facts, sessions_today=1)
+    assert after_session(first).streak_days == 0
+    calm_first = dataclasses.replace(first, pain_after_advice=Advice.NONE, pain_after_history=[3])
+    assert after_session(calm_first).streak_days == 4
 
 
 def test_a_check_in_gets_advice_about_the_pain_and_no_invitation_beside_it() -> None:
@@ -112,4 +124,8 @@ def test_a_check_in_gets_advice_about_the_pain_and_no_invitation_beside_it() -> 
     )
     assert after_checkin(Advice.STOP_AND_CONTACT) == CheckinNotes(
         (Caution.CHECKIN_SEVERE,), invite_to_exercise=False
+    )
+    # Each says which rule it is about: no "more than usual" for someone with no usual level.
+    assert after_checkin(Advice.ABOVE_USUAL) == CheckinNotes(
+        (Caution.CHECKIN_ABOVE_USUAL,), invite_to_exercise=False
     )

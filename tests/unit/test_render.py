@@ -9,7 +9,7 @@ from bot.catalog import Catalog
 from bot.coach.session import session_steps
 from bot.emulator.spec import ApiSpec
 from bot.programme import Programme
-from bot.telegram.render import exercise_keyboard, step_screen
+from bot.telegram.steps import exercise_keyboard, step_screen
 
 
 def _accepted(spec: ApiSpec, text: str, keyboard: object = None) -> list[str]:

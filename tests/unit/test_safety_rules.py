@@ -46,10 +46,11 @@ def test_pain_advice_by_level_without_a_usual_level(score: int, expected: Advice
     ("score", "usual", "expected"),
     [
         (2, 1, Advice.NONE),  # one point above usual
-        (3, 1, Advice.PAIN_MONITORING),  # two points above usual, though only 3/10
-        (4, 1, Advice.PAIN_MONITORING),
+        (3, 1, Advice.ABOVE_USUAL),  # two points above usual, though only 3/10
+        (4, 1, Advice.ABOVE_USUAL),
         (5, 4, Advice.NONE),
-        (5, 3, Advice.PAIN_MONITORING),
+        (5, 3, Advice.ABOVE_USUAL),
+        (6, 1, Advice.PAIN_MONITORING),  # above 5: that rule, whatever the usual level
         (1, 3, Advice.NONE),  # below usual
         (9, 9, Advice.STOP_AND_CONTACT),  # severe whatever the usual level
     ],

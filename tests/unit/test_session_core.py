@@ -113,5 +113,10 @@ def test_stopping_for_severe_pain_ends_the_session_without_a_second_rating(
     assert not isinstance(stop, Refusal)
     assert stop.finished and stop.stopped_for_pain and stop.pain_after is None
     assert advance(steps, stop.state, RatePain(9)) == Refusal("finished")
-    gently = advance(steps, severe.state, Continue())
-    assert not isinstance(gently, Refusal) and gently.state == SessionState(1)
+    # The other choice is "I tapped the wrong number": the rating is asked again; there
+    # is no going on with the exercises beside the advice to stop.
+    again = advance(steps, severe.state, Continue())
+    assert not isinstance(again, Refusal) and again.state == SessionState(0)
+    corrected = advance(steps, again.state, RatePain(3))
+    assert not isinstance(corrected, Refusal)
+    assert corrected.pain_before == 3 and corrected.state == SessionState(1)

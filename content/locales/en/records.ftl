@@ -16,6 +16,10 @@ progress-first-week = Since you started: { $sessions ->
         [one] { $week_days } day
        *[other] { $week_days } days
     } (the handout asks for { $min }-{ $max } a day).
+progress-stopped = Stopped for severe pain before the exercises: { $sessions ->
+        [one] { $sessions } session
+       *[other] { $sessions } sessions
+    } (not counted above).
 progress-streak = Streak: { $days ->
         [one] { $days } day
        *[other] { $days } days in a row
@@ -52,6 +56,7 @@ history-entry =
     { $details }
 history-group = { $outcome }: { $names }
 history-finished = finished
+history-entry-stopped = <b>{ $day }, { $time }</b> (stopped for severe pain): pain before { $before }; no exercises.
 history-not-finished = not finished
 history-no-rating = -
 history-rating = { $score }/{ $pain_max }

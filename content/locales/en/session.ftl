@@ -9,11 +9,12 @@ rest-today-button = Rest until tomorrow
 start-anyway-button = Start another session anyway
 rest-today-chosen = Resting until tomorrow. Well done today.
 rest-today-declined = Another session today, then: go gently.
+recall-severe-stop = ⚠️ Last time ({ $day }) your pain was <b>{ $score }/{ $pain_max }</b> and the session stopped there. { $advice } { ours }
 pain-before-question =
     <b>How much pain do you have right now?</b>
     { $pain_min } means no pain, { $pain_max } the worst pain you can imagine. Tap a number or type it.
 pain-after-question =
-    <b>That's the exercises done. How much pain do you have now?</b>
+    <b>That's the end of the exercises. How much pain do you have now?</b>
     { $pain_min } means no pain, { $pain_max } the worst pain you can imagine.
 
 exercise =
@@ -27,12 +28,14 @@ side-label = { $side ->
         [left] { " " }(left side)
        *[right] { " " }(right side)
     }
+# Which side comes now, with our note on which leg that means (when there is one).
 side-first = Start with your <b>left side</b>; the right side comes next.
+side-first-noted = Start with your <b>left side</b>: <i>{ $note }</i> { ours-note } The right side comes next.
 side-second = Now your <b>right side</b>.
-side-note = <i>{ $note }</i> { ours-note }
+side-second-noted = Now your <b>right side</b>: <i>{ $note }</i> { ours-note }
 exercise-next-side =
     <b>Exercise { $number } of { $count }: { $title }</b>{ $side }
-    Now your <b>right side</b>. { $note }
+    { $order }
 
     <b>{ $dose }</b>
 
@@ -50,7 +53,7 @@ outcome-not-reached = ➖ Not reached
 answered-exercise = <b>{ $title }</b>{ $side }: { $outcome }
 answered-pain-before = Pain before: <b>{ $score }/{ $pain_max }</b>
 answered-pain-after = Pain after: <b>{ $score }/{ $pain_max }</b>
-answered-pause = Noted. Don't push through pain. <b>{ $choice }</b>
+answered-pause = <b>{ $title }</b>{ $side }: ✋ Too painful. <b>{ $choice }</b>
 answered-severe-pause =
     { $advice }
 
@@ -62,7 +65,7 @@ too-painful =
 
     <b>From your handout:</b> { $advice }
 
-    { $stop_rule }
+    { $stop_rule } { ours }
 
     What would you like to do?
 too-painful-go-on-button = Go on to the next one
@@ -74,13 +77,16 @@ severe-pain-pause =
 
     What would you like to do?
 severe-pain-stop-button = Stop for today
-severe-pain-go-on-button = Go on very gently
+severe-pain-rerate-button = I tapped the wrong number
 
 summary =
     <b>Session complete.</b> { $done } of { $total ->
         [one] { $total } exercise
        *[other] { $total } exercises
-    } done.
+    } done{ $split ->
+        [0] {""}
+       *[other] { " " }in full
+    }.
 
     { $lines }
 
@@ -88,6 +94,11 @@ summary =
 
     { $per_day }
 summary-line = { $outcome }: { $title }{ $side }
+summary-line-sides = ◐ { $title }: { $sides }
+summary-side = { $side ->
+        [left] left side
+       *[right] right side
+    } { $outcome }
 summary-pain = Pain: { $before }/{ $pain_max } before, { $after }/{ $pain_max } after
 summary-pain-down = { $pain } (down { $change }).
 summary-pain-up = { $pain } (up { $change }).
@@ -124,10 +135,8 @@ timer-then-done = Press <b>Done</b> to record it.
 
 # Notes under an answer or a summary.
 caution = ⚠️ { $text } { ours }
-streak = { $days ->
-        [one] 🔥 First day of a new streak.
-       *[other] 🔥 { $days } days in a row with a session.
-    }
+streak = 🔥 { $days } days in a row with a session.
+rest-now = { $advice } { ours }
 progression =
     💪 <b>Ready for more?</b> You've done every exercise in { $sessions } sessions this week with little pain. Your handout's next step for <b>{ $title }</b>: <i>{ $progression }</i>
     Only if it feels right; if pain goes up, go back to the easier version.

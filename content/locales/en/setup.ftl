@@ -23,16 +23,17 @@ red-flags-question =
     <b>Safety first</b>
     { $disclaimer }
 
-    { $stop_rule }
+    { $stop_rule } { ours }
 
     { $question }
+red-flags-before-we-start = Before we start. { $question }
 red-flags-only =
     <b>{ $question }</b>
     { $symptoms }
 red-flags-none-button = None of these
 red-flags-reported-button = Yes, I have one of these
 red-flags-answered = Safety check: <b>{ $answer }</b>
-red-flags-still-none = Good, none of them. Carry on as before, and stop any exercise that hurts.
+red-flags-still-none = Good, none of them. Carry on as before, and stop an exercise if it causes sharp pain or pain that keeps building.
 seek-care =
     <b>{ $seek_care }</b>
 
@@ -44,7 +45,9 @@ time-zone-chosen = Time zone: <b>{ $zone }</b>
 time-zone-changing = Changing the time zone…
 time-zone-set = Time zone set: { $zone }.
 zone-named = { $name } (UTC{ $offset }, now { $time })
-zone-fixed = UTC{ $offset }, a fixed offset: it does not change for daylight saving, so change it yourself when your clocks do (now { $time })
+zone-fixed = UTC{ $offset } (a fixed offset, now { $time })
+zone-fixed-explained = UTC{ $offset }, a fixed offset: it does not change for daylight saving, so change it yourself when your clocks do (now { $time })
+zone-offset = UTC{ $offset }
 
 reminders-question =
     Time zone set: <b>{ $zone }</b>.
