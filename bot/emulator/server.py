@@ -192,6 +192,10 @@ class BotApiEmulator:
             fault.count -= 1
             if fault.count <= 0:
                 faults.pop(0)
+            query_id = params.get("callback_query_id")
+            if method == "answerCallbackQuery" and fault.status == 400 and query_id:
+                # Refused as too old: that press can no longer be answered at all.
+                self.callback_answers[str(query_id)] = {"refused": fault.description}
             return _error(fault.status, fault.description, fault.retry_after)
         delays = self.delays.get(method)
         if delays:

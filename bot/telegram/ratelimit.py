@@ -11,6 +11,13 @@ room straight away.
 A 429 answer (RetryAfter) pauses all requests for the time Telegram asks, then the same
 request is tried again, up to `max_retries` times. A 5xx or a time-out is tried again
 after a short pause, len(FAILURE_BACKOFF) times.
+
+The answer to a button press (answerCallbackQuery) is a courtesy: it only stops the
+button's spinner. By the time it is sent, the press is stored, so a failed, lost or
+refused answer must never stop the handler from showing the next step. It is never
+tried again after a failure either: a time-out may mean Telegram has it already, and it
+refuses a second answer to the same press ("query is too old ... or query ID is
+invalid"). Such a failure is one warning in the log, and the call returns False.
 """
 
 from __future__ import annotations
@@ -22,12 +29,13 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
 BULK = "bulk"
+CALLBACK_ANSWER = "answerCallbackQuery"
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 # Pauses before the retries of a request that failed with a 5xx or timed out; after the
 # last, the error goes to the caller (an apology to the person; a reminder stays due).
@@ -109,6 +117,8 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
             else:
                 await self._wait_for_pause()
             try:
+                if endpoint == CALLBACK_ANSWER:
+                    return await _courtesy(callback(*args, **kwargs))
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 if flood_retries == self.max_retries:
@@ -139,6 +149,18 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         delay = self._paused_until - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+async def _courtesy(answer: Coroutine[Any, Any, JSONResult]) -> JSONResult:
+    """A button press's answer: any failure but a 429 (waited out and tried again like
+    every request) is logged and given up."""
+    try:
+        return await answer
+    except RetryAfter:
+        raise
+    except TelegramError as error:
+        log.warning("%s failed (%s): the press is handled without it", CALLBACK_ANSWER, error)
+        return False
 
 
 def _seconds(value: Any) -> float:

@@ -130,3 +130,60 @@ async def test_a_timed_out_reply_is_tried_again_and_loses_no_answer(
     assert not any("something went wrong" in m.text for m in alex.messages)
     (session,) = await rows(engine, "SELECT step, pain_before FROM sessions")
     assert (session["step"], session["pain_before"]) == (1, 4)  # stored once
+
+
+async def test_a_lost_answer_to_a_press_does_not_stop_the_next_step(
+    bot: object,
+    emulator: BotApiEmulator,
+    alex: Person,
+    engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram carries out the answer but is slower than the bot's 5 s read time-out:
+    the answer is lost, and must not be tried again (Telegram refuses a second answer to
+    the same press) nor stop the handler: the press is stored, the next step shows."""
+    await onboard(alex)
+    await alex.press_last("Start session")
+    emulator.delays["answerCallbackQuery"] = [6.0]
+    query_id = await emulator.press(alex.user_id, alex.last, "4")
+    await _until_shown(alex, "Exercise 1 of 6")
+    await asyncio.sleep(1.5)  # the slow answer lands meanwhile
+    answers = [
+        p
+        for method, p in emulator.requests
+        if method == "answerCallbackQuery" and p["callback_query_id"] == query_id
+    ]
+    assert len(answers) == 1  # not tried again
+    assert not any("something went wrong" in m.text for m in alex.messages)
+    warnings = [r for r in caplog.records if "answerCallbackQuery failed" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+    assert warnings[0].exc_info is None  # one line, no traceback
+    (session,) = await rows(engine, "SELECT step, pain_before FROM sessions")
+    assert (session["step"], session["pain_before"]) == (1, 4)
+
+
+async def test_a_refused_answer_to_a_press_does_not_stop_the_next_step(
+    bot: object, emulator: BotApiEmulator, alex: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    await onboard(alex)
+    await alex.press_last("Start session")
+    emulator.fail_next(
+        "answerCallbackQuery",
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    await emulator.press(alex.user_id, alex.last, "4")
+    await _until_shown(alex, "Exercise 1 of 6")
+    await emulator.settle()
+    assert "error while handling an update" not in caplog.text
+    assert not any("something went wrong" in m.text for m in alex.messages)
+    assert "query is too old" in caplog.text.lower()
+
+
+async def _until_shown(person: Person, text: str, within: float = 15.0) -> None:
+    """Wait for a message (new or edited) with `text` in the person's chat."""
+    for _ in range(int(within / 0.05)):
+        if any(text in m.text for m in person.messages):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{text!r} never shown")
