@@ -129,6 +129,8 @@ def build_application(
 def register(application: AnyApplication, kernel: Kernel, features: Sequence[Feature]) -> None:
     """Every feature's handlers, in order: the first that matches an update answers it,
     so the catch-alls (the last feature's) come last."""
+    # Group -2 turns away presses the bot cannot act on (inline messages, games).
+    application.add_handler(CallbackQueryHandler(kernel.screen_out_press), group=-2)
     # Group -1 runs before the features, for every private message and button press.
     application.add_handler(MessageHandler(PRIVATE_MESSAGE, kernel.recognise), group=-1)
     application.add_handler(CallbackQueryHandler(kernel.recognise), group=-1)

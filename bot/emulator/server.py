@@ -431,6 +431,13 @@ class BotApiEmulator:
     def add_group_chat(self, chat_id: int, title: str = "Friends") -> None:
         self._chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
 
+    async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        """Any kind of update, as given (`kind` is its field in Update). A callback query's
+        id is noted, so that the check for unanswered presses covers it too."""
+        if kind == "callback_query":
+            self.callback_answers[str(payload["id"])] = None
+        return await self._push({kind: payload})
+
     async def _push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         update["update_id"] = update_id

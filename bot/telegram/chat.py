@@ -86,6 +86,10 @@ class Chat(Feature):
             MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, self.unknown_command),
             MessageHandler(PRIVATE_MESSAGE & filters.TEXT, self.text),
             MessageHandler(PRIVATE_MESSAGE, self.not_text),
+            # An edit of an earlier message: the bot acts on new messages only, and says so.
+            MessageHandler(
+                filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.edited
+            ),
             CallbackQueryHandler(self.stale_button),
         ]
 
@@ -176,6 +180,9 @@ class Chat(Feature):
 
     async def not_text(self, update: Update, context: Context) -> None:
         await reply(update, self.kernel.texts(context)("not-text"))
+
+    async def edited(self, update: Update, context: Context) -> None:
+        await reply(update, self.kernel.texts(context)("edited-message"))
 
     async def group_message(self, update: Update, context: Context) -> None:
         await reply(update, self.kernel.texts(context)("group-chat"))

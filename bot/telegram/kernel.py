@@ -17,7 +17,14 @@ from typing import Any
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, BaseHandler, CallbackContext, ExtBot, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackContext,
+    ExtBot,
+    filters,
+)
 
 from bot.catalog import Catalog, Texts
 from bot.coach.session import Step, session_steps
@@ -127,6 +134,19 @@ class Kernel:
             log.info("user %d is reachable again", update.effective_user.id)
         context.person, context.person_read = seen.person, True
         context.unfinished = seen.unfinished
+
+    async def screen_out_press(self, update: Update, context: Context) -> None:
+        """Runs before everything for a button press: one the bot cannot act on - on an
+        inline message (no chat), without data (a game's button), or outside a private
+        chat - is answered politely, so the button stops spinning, and goes no further."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message
+        if query.data is not None and message is not None and message.chat.type == "private":
+            return
+        await query.answer(self.texts(context)("button-not-here"))
+        raise ApplicationHandlerStop
 
     async def read_person(self, update: Update, context: Context) -> User | None:
         """The row of the person an update is from (None before /start)."""
