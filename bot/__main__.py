@@ -12,7 +12,6 @@ import os
 import sys
 
 from dotenv import load_dotenv
-from telegram import Update
 
 from bot.config import Settings, SettingsError, load_settings, load_webhook_settings
 from bot.logs import configure_logging
@@ -91,26 +90,9 @@ def main(argv: list[str]) -> int:
 
 
 def _run(settings: Settings, programme: Programme, safety: Safety) -> int:
-    from telegram.error import InvalidToken
+    from bot.app import build_application, serve_polling
 
-    from bot.app import build_application, close_transports
-
-    application = build_application(settings, programme, safety)
-    try:
-        application.run_polling(
-            allowed_updates=Update.ALL_TYPES,
-            # Updates sent while the bot was down are kept and answered: nothing a person
-            # sent is lost.
-            drop_pending_updates=False,
-            # While Telegram can't be reached at start (getMe, deleteWebhook: down, 5xx,
-            # time-outs), PTB keeps trying with growing pauses (up to 30 s) instead of
-            # exiting; each failed try is logged by our rate limiter as a warning.
-            bootstrap_retries=-1,
-            close_loop=False,
-        )
-    except InvalidToken:
-        asyncio.get_event_loop().run_until_complete(close_transports(application))
-        raise
+    asyncio.run(serve_polling(build_application(settings, programme, safety)))
     return 0
 
 

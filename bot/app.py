@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -19,6 +20,7 @@ from bot.catalog import LOCALES_DIR, Catalog
 from bot.coach.pain import PAIN_MAX, PAIN_MIN
 from bot.coach.timezones import utc_now
 from bot.config import Settings
+from bot.lifecycle import polling_error, stop_on_signals, until_reachable
 from bot.programme import Programme, Safety, load_programme, load_safety
 from bot.store.engine import create_engine, migrate
 from bot.store.queries import Store
@@ -38,6 +40,9 @@ from bot.telegram.transport import AiohttpRequest
 from bot.telegram.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
+
+# A long poll's length in seconds (PTB's default): one request per 10 s while nobody writes.
+POLL_TIMEOUT = 10
 
 
 def load_catalog(directory: Path = LOCALES_DIR) -> Catalog:
@@ -146,14 +151,21 @@ async def close_transports(application: AnyApplication) -> None:
 
 
 @asynccontextmanager
-async def running(application: AnyApplication) -> AsyncIterator[None]:
+async def running(application: AnyApplication, poll_timeout: int = 1) -> AsyncIterator[None]:
     """Run the bot by long polling inside an existing event loop (as run_polling does)."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     assert application.updater is not None
     await application.updater.start_polling(
-        poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=Update.ALL_TYPES,
+        # Updates sent while the bot was down are kept and answered: nothing a person
+        # sent is lost.
+        drop_pending_updates=False,
+        bootstrap_retries=-1,  # (deleteWebhook, just after getMe succeeded)
+        error_callback=polling_error,
     )
     await application.start()
     try:
@@ -161,6 +173,26 @@ async def running(application: AnyApplication) -> AsyncIterator[None]:
     finally:
         await application.updater.stop()
         await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+async def serve_polling(application: AnyApplication) -> None:
+    """`python -m bot run`: migrate, reach Telegram, poll until SIGTERM or SIGINT (see
+    bot/lifecycle.py)."""
+    stopping = stop_on_signals()
+    await migrate(application.bot_data["store"].engine)
+    try:
+        reached = await until_reachable(application.initialize, "getMe", stopping)
+    except TelegramError:
+        await close_transports(application)
+        raise
+    if not reached:
+        log.info("stopped before Telegram could be reached")
+        await close_transports(application)
+        return
+    async with running(application, poll_timeout=POLL_TIMEOUT):
+        await stopping.wait()

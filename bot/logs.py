@@ -55,5 +55,7 @@ def configure_logging(level: str, token: str, stream: object = None) -> logging.
     # catch it, but one line per poll is noise an operator does not need.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Alembic says "Context impl SQLiteImpl" and each step at INFO on every start; the
+    # bot's "ready" line names the database, and a refused token stays one line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return handler

@@ -17,27 +17,25 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
-from telegram.error import BadRequest, InvalidToken, NetworkError
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import close_transports
 from bot.config import WebhookSettings
+from bot.lifecycle import stop_on_signals, until_reachable
+from bot.store.engine import migrate
 from bot.store.queries import Store
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Pauses while Telegram can't be reached at start: 1, 2, 4 ... 30 seconds.
-START_RETRY_FIRST = 1.0
-START_RETRY_MAX = 30.0
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -75,13 +73,22 @@ def web_app(application: AnyApplication, hook: WebhookSettings) -> web.Applicati
 
 
 @asynccontextmanager
-async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIterator[None]:
-    """Run the Application behind the webhook server inside an existing event loop."""
+async def serving(
+    application: AnyApplication, hook: WebhookSettings, stopping: asyncio.Event | None = None
+) -> AsyncIterator[bool]:
+    """Run the Application behind the webhook server inside an existing event loop; it
+    yields False, without serving, when `stopping` was set before Telegram was reached."""
+    stopping = stopping or asyncio.Event()
     try:
-        await _until_reachable(application.initialize, "getMe")
-    except InvalidToken:
+        reached = await until_reachable(application.initialize, "getMe", stopping)
+    except TelegramError:
         await close_transports(application)
         raise
+    if not reached:
+        log.info("stopped before Telegram could be reached")
+        await close_transports(application)
+        yield False
+        return
     if application.post_init:
         await application.post_init(application)
     await application.start()
@@ -89,16 +96,17 @@ async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIt
     await runner.setup()
     site = web.TCPSite(runner, hook.listen, hook.port)
     await site.start()
-    # Every instance sets the same URL and secret: the last one to start wins, harmlessly.
-    await _until_reachable(
-        lambda: application.bot.set_webhook(
-            hook.url, secret_token=hook.secret, allowed_updates=Update.ALL_TYPES
-        ),
-        "setWebhook",
-    )
-    log.info("webhook: listening on %s:%d for %s", hook.listen, hook.port, hook.path)
     try:
-        yield
+        # Every instance sets the same URL and secret: the last to start wins, harmlessly.
+        if await until_reachable(
+            lambda: application.bot.set_webhook(
+                hook.url, secret_token=hook.secret, allowed_updates=Update.ALL_TYPES
+            ),
+            "setWebhook",
+            stopping,
+        ):
+            log.info("webhook: listening on %s:%d for %s", hook.listen, hook.port, hook.path)
+        yield True
     finally:
         # Stop taking updates first, then finish the ones in hand (Application.stop waits
         # for them) and the reminder sends in flight (post_stop).
@@ -111,29 +119,11 @@ async def serving(application: AnyApplication, hook: WebhookSettings) -> AsyncIt
             await application.post_shutdown(application)
 
 
-async def _until_reachable(action: Callable[[], Awaitable[Any]], what: str) -> None:
-    """While Telegram can't be reached at start (down, 5xx, time-outs), keep trying with
-    growing pauses instead of exiting, as polling mode does (PTB's bootstrap_retries)."""
-    delay = START_RETRY_FIRST
-    while True:
-        try:
-            await action()
-            return
-        except NetworkError as error:
-            if isinstance(error, BadRequest):
-                raise
-            log.warning("%s: Telegram can't be reached (%s), trying again in %.0f s",
-                        what, error, delay)  # fmt: skip
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, START_RETRY_MAX)
-
-
 async def run(application: AnyApplication, hook: WebhookSettings) -> None:
-    """Serve until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    async with serving(application, hook):
-        await stop.wait()
+    """`python -m bot webhook`: migrate, reach Telegram, serve until SIGTERM or SIGINT
+    (see bot/lifecycle.py)."""
+    stopping = stop_on_signals()
+    await migrate(application.bot_data["store"].engine)
+    async with serving(application, hook, stopping) as served:
+        if served:
+            await stopping.wait()

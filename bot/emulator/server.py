@@ -36,6 +36,7 @@ class Fault:
     description: str
     retry_after: int | None = None
     count: int = 1
+    page: str | None = None  # an HTML page instead of JSON, as a proxy in front answers
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ class BotApiEmulator:
             if method == "answerCallbackQuery" and fault.status == 400 and query_id:
                 # Refused as too old: that press can no longer be answered at all.
                 self.callback_answers[str(query_id)] = {"refused": fault.description}
+            if fault.page is not None:
+                return web.Response(status=fault.status, text=fault.page, content_type="text/html")
             return _error(fault.status, fault.description, fault.retry_after)
         delays = self.delays.get(method)
         if delays:
@@ -569,9 +572,10 @@ class BotApiEmulator:
 
     def fail_next(
         self, method: str, status: int, description: str, *, retry_after: int | None = None,
-        count: int = 1,
+        count: int = 1, page: str | None = None,
     ) -> None:  # fmt: skip
-        self.faults.setdefault(method, []).append(Fault(status, description, retry_after, count))
+        fault = Fault(status, description, retry_after, count, page)
+        self.faults.setdefault(method, []).append(fault)
 
 
 class _ApiError(Exception):

@@ -8,7 +8,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -33,6 +33,7 @@ from bot.telegram.reminders import Reminders
 from bot.telegram.render import caution, pain_problem, per_day, start_session_keyboard
 from bot.telegram.session import Session
 from bot.telegram.summary import rating_advice
+from bot.telegram.transport import describe
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,12 @@ class Chat(Feature):
                     await self.reminder_store.set_active(person.id, False)
             log.info("a reply was refused: %s", context.error)
             return
-        log.error("error while handling an update", exc_info=context.error)
+        if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+            # Telegram failing (5xx, time-outs) after the rate limiter's retries: nothing
+            # in our code to debug, so one line, no traceback.
+            log.warning("could not answer an update, Telegram failed: %s", describe(context.error))
+        else:
+            log.error("error while handling an update", exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         if update.effective_chat.type != "private":

@@ -32,10 +32,15 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
+from bot.telegram.transport import describe
+
 log = logging.getLogger(__name__)
 
 BULK = "bulk"
 CALLBACK_ANSWER = "answerCallbackQuery"
+# Methods with a retry loop of their own, which says in the log when the next try comes:
+# the updater's for getUpdates and deleteWebhook, bot/lifecycle.py's for the first calls.
+_OWN_RETRIES = frozenset({"getUpdates", "getMe", "deleteWebhook", "setWebhook"})
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 # Pauses before the retries of a request that failed with a 5xx or timed out; after the
 # last, the error goes to the caller (an apology to the person; a reminder stays due).
@@ -135,14 +140,16 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 # NetworkError in PTB, but our request's fault: never retried.
                 if (
                     isinstance(error, BadRequest)
-                    or endpoint == "getUpdates"  # the updater has its own retry loop
+                    or endpoint in _OWN_RETRIES
                     or failure_retries == len(FAILURE_BACKOFF)
                 ):
                     raise
                 pause = FAILURE_BACKOFF[failure_retries]
                 failure_retries += 1
                 self.retries_after_failure += 1
-                log.warning("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
+                log.warning(
+                    "%s failed (%s): trying again in %.1f s", endpoint, describe(error), pause
+                )
                 await asyncio.sleep(pause)
 
     async def _wait_for_pause(self) -> None:
@@ -159,7 +166,9 @@ async def _courtesy(answer: Coroutine[Any, Any, JSONResult]) -> JSONResult:
     except RetryAfter:
         raise
     except TelegramError as error:
-        log.warning("%s failed (%s): the press is handled without it", CALLBACK_ANSWER, error)
+        log.warning(
+            "%s failed (%s): the press is handled without it", CALLBACK_ANSWER, describe(error)
+        )
         return False
 
 

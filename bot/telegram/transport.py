@@ -15,12 +15,13 @@ turns transport failures into PTB's TimedOut and NetworkError, as PTB's own HTTP
 
 from __future__ import annotations
 
+import json
 import logging
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram._utils.types import JSONDict, ODVInput
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,20 @@ class AiohttpRequest(BaseRequest):
     @property
     def read_timeout(self) -> float | None:
         return self._read_timeout
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """An answer that is not JSON (a proxy's HTML page with a 502) is an error like any
+        other, for the status code to explain: PTB's own version logs it as an ERROR with
+        a traceback and the whole page, every time."""
+        try:
+            parsed = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError as error:
+            log.debug("Telegram's answer is not JSON: %.200r", payload)
+            raise TelegramError("Telegram's answer is not JSON") from error
+        if not isinstance(parsed, dict):
+            raise TelegramError("Telegram's answer is not a JSON object")
+        return parsed
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
@@ -112,3 +127,9 @@ class AiohttpRequest(BaseRequest):
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
+
+
+def describe(error: Exception) -> str:
+    """An error for one log line: PTB appends a body it could not parse (a proxy's whole
+    HTML page) to the status; the status says enough."""
+    return str(error).split(". Parsing ", 1)[0]  # ("... the server response ... failed")

@@ -123,17 +123,19 @@ async def test_telegram_unreachable_at_start_is_waited_for(
     emulator: BotApiEmulator,
     tmp_path: Path,
 ) -> None:
-    # Six 502s: two start attempts fail (each getMe is tried three times by the bot).
-    emulator.fail_next("getMe", 502, "Bad Gateway", count=6)
+    # Two 502s: the start waits 1 s, then 2 s, and says so, once a try.
+    emulator.fail_next("getMe", 502, "Bad Gateway", count=2)
     bot = process_bot()
     alex = Person(emulator, 1001, "Alex")
     (reply,) = await alex.say("/help")  # answered once Telegram is back
     assert "/session" in reply.text
     assert bot.poll() is None
     getme = [method for method, _ in emulator.requests if method == "getMe"]
-    assert len(getme) >= 7
+    assert len(getme) == 3
     log = (tmp_path / "bot-0.log").read_text()
-    assert log.count("getMe failed (Bad Gateway): trying again") == 4
+    assert "Telegram can't be reached (getMe: Bad Gateway): trying again in 1 s" in log
+    assert "Telegram can't be reached (getMe: Bad Gateway): trying again in 2 s" in log
+    assert log.count("Bad Gateway") == 2  # one line a try, from the bot's own logger
 
 
 @pytest.mark.parametrize("mode", ["run", "webhook"])
@@ -151,7 +153,44 @@ async def test_a_refused_token_is_one_clear_line(
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
-    assert "error: Telegram refused TELEGRAM_BOT_TOKEN" in stderr.decode()
+    (line,) = stderr.decode().splitlines()  # exactly one line
+    assert line.startswith("error: Telegram refused TELEGRAM_BOT_TOKEN")
     assert "Unclosed" not in stderr.decode()  # the HTTP sessions were closed
     assert "Traceback" not in stderr.decode()
     assert "999:WRONG" not in stderr.decode()
+
+
+@pytest.mark.parametrize("mode", ["run", "webhook"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_offline_at_start_the_database_is_ready_and_a_signal_stops_it(
+    tmp_path: Path, mode: str, signum: signal.Signals
+) -> None:
+    """No network at all (a port nobody listens on): the database is created and migrated
+    first, each try says when the next comes, and a signal stops the bot in seconds."""
+    database = tmp_path / "data" / "bot.db"
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
+           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "LOG_LEVEL": "INFO",
+           "WEBHOOK_URL": "https://coach.example.org/telegram",
+           "WEBHOOK_SECRET": "s3cret-Token_1", "WEBHOOK_LISTEN": "127.0.0.1",
+           "WEBHOOK_PORT": str(free_port())}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", mode, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    await asyncio.sleep(4.5)  # tries at 0, 1 and 3 s
+    assert database.exists()
+    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        assert (await rows(engine, "SELECT version_num FROM alembic_version"))[0]["version_num"]
+    finally:
+        await engine.dispose()
+    process.send_signal(signum)
+    _, stderr = await asyncio.wait_for(process.communicate(), 10)  # the README's promise
+    assert process.returncode == 0
+    lines = stderr.decode().splitlines()
+    tries = [line for line in lines if "Telegram can't be reached (getMe:" in line]
+    pauses = [line.rsplit(" ", 2)[-2] for line in tries]
+    assert len(pauses) >= 2 and pauses == ["1", "2", "4"][: len(pauses)]  # the real pauses
+    assert all(" bot.lifecycle: " in line for line in tries)
+    assert "Traceback" not in stderr.decode() and TOKEN not in stderr.decode()
