@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import re
 
+from fhirclient.models.bundle import Bundle
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.coach.export import LOINC_PAIN_SEVERITY
@@ -123,8 +124,11 @@ async def test_export_csv_and_fhir_match_the_rows(
 
     assert fhir_message.extra["document"]["file_name"].endswith(".fhir.json")
     bundle = json.loads(emulator.files[(alex.user_id, fhir_message.message_id)].data)
+    Bundle(bundle, strict=True)  # valid FHIR R4, as read by a FHIR library's models
     observations = [entry["resource"] for entry in bundle["entry"]]
     assert [o["valueInteger"] for o in observations] == [5, 3, 6]
+    # Each row of the CSV once, each field whole (the csv module's own reading).
+    assert len(table) == len(results) + 3
     assert {o["code"]["coding"][0]["code"] for o in observations} == {LOINC_PAIN_SEVERITY}
 
 

@@ -6,6 +6,11 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
+from fhirclient.models.bundle import Bundle
+from fhirclient.models.fhirabstractbase import FHIRValidationError
+from fhirclient.models.observation import Observation
+
 from bot.coach.export import (
     CSV_COLUMNS,
     LOINC_PAIN_SEVERITY,
@@ -76,3 +81,35 @@ def test_fhir_bundle_has_one_pain_observation_per_rating() -> None:
     # Exporting again names the same resources.
     again = fhir_bundle(pains, "Europe/Berlin", 1001, LATER)
     assert [e["fullUrl"] for e in again["entry"]] == [e["fullUrl"] for e in bundle["entry"]]
+
+
+def test_the_fhir_bundle_is_valid_fhir_r4() -> None:
+    """Read by a FHIR library's R4 (4.0.1) models, strictly: every field known, of its
+    type, and every required one there - as a physiotherapist's software would read it."""
+    pains = [PainRow("before", 5, START, 3), PainRow("after", 3, LATER, 3)]
+    pains.append(PainRow("check-in", 0, LATER))
+    bundle = Bundle(fhir_bundle(pains, "Europe/Berlin", 1001, LATER), strict=True)
+    assert bundle.type == "collection" and bundle.entry is not None
+    observations = [entry.resource for entry in bundle.entry]
+    assert all(isinstance(o, Observation) for o in observations)
+    assert [o.valueInteger for o in observations] == [5, 3, 0]
+    assert observations[0].effectiveDateTime.isostring == "2026-03-29T01:30:00+01:00"
+
+
+def test_the_fhir_check_finds_a_broken_bundle() -> None:
+    """(The check above can fail.)"""
+    broken = fhir_bundle([PainRow("before", 5, START, 3)], "UTC", 1001, LATER)
+    del broken["entry"][0]["resource"]["status"]
+    with pytest.raises(FHIRValidationError, match="status"):
+        Bundle(broken, strict=True)
+
+
+def test_csv_values_with_commas_quotes_and_new_lines_come_back_whole() -> None:
+    awkward = 'clams, "slow"\nand steady'
+    results = [ResultRow(1, awkward, "left", "done", START)]
+    text = export_csv(results, [PainRow("before", 4, START, 1)], "UTC")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 2
+    (result,) = [row for row in rows if row["record"] == "exercise_result"]
+    assert result["exercise"] == awkward
+    assert [row["record"] for row in rows] == ["exercise_result", "pain_rating"]
