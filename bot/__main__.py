@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 from dotenv import load_dotenv
 
@@ -18,11 +19,13 @@ from bot.logs import configure_logging
 from bot.programme import ContentError, Programme, Safety, load_programme, load_safety
 
 USAGE = """\
-usage: python -m bot [run | webhook | migrate | demo [--fresh] | transcripts]
+usage: python -m bot [run | webhook | migrate | backup FILE | demo [--fresh] | transcripts]
 
   run       (the default) the bot by long polling; needs TELEGRAM_BOT_TOKEN
   webhook   the bot as a webhook server; needs WEBHOOK_URL and WEBHOOK_SECRET too
   migrate   bring the database up to date without starting the bot
+  backup FILE  a consistent copy of the SQLite database into FILE, also while the bot
+            runs (PostgreSQL: use pg_dump)
   demo      chat with the real bot in this terminal, no token needed
             (--fresh: forget the demo's earlier history)
   transcripts  play the main journeys against the emulator into docs/conversation.md
@@ -41,6 +44,8 @@ def main(argv: list[str]) -> int:
         return transcripts()
     if command == "demo" and set(argv[1:]) <= {"--fresh"}:
         return _demo(fresh="--fresh" in argv)
+    if command == "backup" and len(argv) == 2:
+        return _backup(Path(argv[1]))
     if command not in ("run", "webhook", "migrate") or len(argv) > 1:
         print(USAGE, file=sys.stderr)
         return 2
@@ -93,6 +98,20 @@ def _run(settings: Settings, programme: Programme, safety: Safety) -> int:
     from bot.app import build_application, serve_polling
 
     asyncio.run(serve_polling(build_application(settings, programme, safety)))
+    return 0
+
+
+def _backup(target: Path) -> int:
+    from bot.store.backup import BackupError, backup
+
+    load_dotenv(override=False)
+    try:
+        settings = load_settings({"TELEGRAM_BOT_TOKEN": "unused", **os.environ})
+        size = backup(settings.database_url, target)
+    except (SettingsError, BackupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"backed up the database to {target} ({size} bytes)", file=sys.stderr)
     return 0
 
 
