@@ -123,6 +123,7 @@ def build_application(
         .build()
     )
     application.bot_data["store"] = store
+    application.bot_data["clock"] = clock
     application.bot_data["reminders"] = sweep
     application.bot_data["reminder_store"] = reminder_store
     application.bot_data["transports"] = transports

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +109,10 @@ class BotApiEmulator:
         # Called with each update getUpdates hands out (benchmarks time the bot's answer).
         self.on_handout: Callable[[dict[str, Any]], None] | None = None
         self.webhook_targets: list[str] = []
-        self.webhook_answers: list[int] = []
+        self.webhook_answers: list[int] = []  # each post's status (0: no answer)
+        self.webhook_retry_pause = 0.3
+        self._deliveries: set[asyncio.Future[None]] = set()
+        self._last_delivery: dict[int, asyncio.Future[None]] = {}
         self._next_target = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -161,6 +165,8 @@ class BotApiEmulator:
             self._changed.notify_all()
 
     async def stop(self) -> None:
+        for delivery in list(self._deliveries):
+            delivery.cancel()
         if self._runner:
             await self._runner.cleanup()
 
@@ -445,26 +451,51 @@ class BotApiEmulator:
         update_id = next(self._update_ids)
         update["update_id"] = update_id
         if self.webhook is not None:
-            await self._post_to_webhook(update)
+            self._deliver(update)
             return update_id
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
         return update_id
 
+    def _deliver(self, update: dict[str, Any]) -> None:
+        """Post an update in the background, as Telegram does: each chat's updates one
+        after another (the next once the last was answered), chats side by side."""
+        chat = _update_chat(update)
+        before = self._last_delivery.get(chat)
+
+        async def deliver() -> None:
+            if before is not None:
+                with suppress(Exception):
+                    await before
+            await self._post_to_webhook(update)
+
+        task = asyncio.ensure_future(deliver())
+        self._last_delivery[chat] = task
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
     async def _post_to_webhook(self, update: dict[str, Any]) -> None:
-        """Deliver as Telegram does to a webhook; with `webhook_targets` set (a stand-in
-        for a load balancer), to each target in turn."""
-        assert self.webhook is not None
-        targets = self.webhook_targets or [self.webhook["url"]]
-        target = targets[self._next_target % len(targets)]
-        self._next_target += 1
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret"]}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(target, json=update, headers=headers) as response,
-        ):
-            self.webhook_answers.append(response.status)
+        """Deliver as Telegram does to a webhook, again and again until it is answered
+        with a 2xx (Telegram keeps an update for a day; here a minute); with
+        `webhook_targets` set (a stand-in for a load balancer), to each target in turn."""
+        deadline = time.monotonic() + 60
+        while self.webhook is not None and time.monotonic() < deadline:
+            targets = self.webhook_targets or [self.webhook["url"]]
+            target = targets[self._next_target % len(targets)]
+            self._next_target += 1
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret"]}
+            try:
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.post(target, json=update, headers=headers) as response,
+                ):
+                    self.webhook_answers.append(response.status)
+                    if response.status < 300:
+                        return
+            except aiohttp.ClientError:
+                self.webhook_answers.append(0)  # (no answer: the instance is down)
+            await asyncio.sleep(self.webhook_retry_pause)
 
     def _user_message(self, user_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
         message_id = next(self._message_ids)
@@ -564,6 +595,7 @@ class BotApiEmulator:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             fetched = all(u["update_id"] < self._handed_out_below for u in self._updates)
+            fetched = fetched and not self._deliveries
             idle = time.monotonic() - self._last_request_at >= quiet
             if fetched and idle:
                 return
@@ -576,6 +608,20 @@ class BotApiEmulator:
     ) -> None:  # fmt: skip
         fault = Fault(status, description, retry_after, count, page)
         self.faults.setdefault(method, []).append(fault)
+
+
+def _update_chat(update: dict[str, Any]) -> int:
+    """The chat an update belongs to (0 for kinds without one), for delivery order."""
+    for value in update.values():
+        if isinstance(value, dict):
+            message = value.get("message", value)
+            chat = message.get("chat") if isinstance(message, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return int(sender["id"])
+    return 0
 
 
 class _ApiError(Exception):

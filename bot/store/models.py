@@ -207,3 +207,17 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: datetime | None = _utc(nullable=True)
     # When the person pressed one of its buttons (or started a session after it).
     answered_at: datetime | None = _utc(nullable=True)
+
+
+class WebhookUpdate(SQLModel, table=True):
+    """An update Telegram posted to the webhook: taken while `finished_at` is empty,
+    handled once it is set. Telegram posts an update again until an instance answers 200,
+    which it does only after handling: a redelivery (after a crash, or to another
+    instance) is recognised here, and handled again only if the first try died. No
+    personal data: the update's number and two times."""
+
+    __tablename__ = "webhook_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    taken_at: datetime = _utc()
+    finished_at: datetime | None = _utc(nullable=True)

@@ -183,3 +183,33 @@ async def test_sigterm_finishes_the_update_in_hand_and_exits(
     finally:
         await engine.dispose()
     assert "Traceback" not in (tmp_path / "bot.log").read_text()
+
+
+async def test_a_redelivered_update_is_handled_once(
+    instances: list[WebhookSettings], emulator: BotApiEmulator, alex: Person, db: AsyncEngine
+) -> None:
+    """Telegram posts an update again when the 200 did not reach it (or an instance died
+    holding it): the second post, to either instance, records nothing and says nothing."""
+    await onboard(alex)
+    chat = {"id": alex.user_id, "type": "private", "first_name": "Alex"}
+    user = {"id": alex.user_id, "is_bot": False, "first_name": "Alex"}
+    update = {
+        "update_id": 900001,
+        "message": {"message_id": 9001, "date": int(time.time()), "chat": chat,
+                    "from": user, "text": "4"},
+    }  # fmt: skip
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    answers = []
+    before = len(alex.messages)
+    async with aiohttp.ClientSession() as http:
+        for hook in (*instances, instances[0]):
+            async with http.post(hook.url, json=update, headers=headers) as response:
+                answers.append((response.status, await response.text()))
+    await emulator.settle()
+    assert answers[0] == (200, "ok")
+    assert answers[1:] == [(200, "ok (handled before)")] * 2
+    (reply,) = alex.messages[before:]  # one reply
+    assert "4/10" in reply.text
+    assert len(await rows(db, "SELECT * FROM pain_checkins")) == 1  # one record
+    (entry,) = await rows(db, "SELECT finished_at FROM webhook_updates WHERE update_id = 900001")
+    assert entry["finished_at"] is not None

@@ -170,3 +170,24 @@ async def test_sqlite_writers_queue_in_the_process_not_in_sqlite(
         ("slow", "UTC"),
         ("", "Europe/Paris"),
     ]
+
+
+async def test_the_webhook_ledger_tells_new_done_and_busy_apart(database_url: str) -> None:
+    from bot.store.ledger import KEEP_FOR, TAKEN_FOR, Taken, UpdateLedger
+
+    engine = create_engine(database_url)
+    await migrate(engine)
+    ledger = UpdateLedger(Store(engine))
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    assert await ledger.take(1, now) is Taken.NEW
+    assert await ledger.take(1, now) is Taken.BUSY  # in hand (here or at another instance)
+    await ledger.finish(1, now)
+    assert await ledger.take(1, now + timedelta(hours=1)) is Taken.DONE
+    # Taken and never finished: its instance died; after TAKEN_FOR someone takes it over.
+    assert await ledger.take(2, now) is Taken.NEW
+    assert await ledger.take(2, now + TAKEN_FOR / 2) is Taken.BUSY
+    later = now + TAKEN_FOR + timedelta(seconds=1)
+    assert await ledger.take(2, later) is Taken.NEW
+    assert await ledger.take(2, later) is Taken.BUSY  # once
+    assert await ledger.forget_before(now + KEEP_FOR) == 2
+    await engine.dispose()
