@@ -29,6 +29,9 @@ class Settings:
     log_level: str = "INFO"
     # Messages a second for the whole bot; Telegram allows about 30.
     telegram_rate_limit: float = 29.0
+    # An exercise answered this soon after the step before it is a double tap that landed
+    # on the next step's button (the tapped message turns into the next step): ignored.
+    double_tap_seconds: float = 1.0
 
     @property
     def telegram_file_base_url(self) -> str:

@@ -9,6 +9,7 @@ so the same code always writes the same file.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import re
 import tempfile
@@ -240,6 +241,8 @@ async def record_transcript() -> str:
                     "LOG_LEVEL": "WARNING",
                 }
             )
+            # The clock stands still here, so every tap would look like a double tap.
+            settings = dataclasses.replace(settings, double_tap_seconds=0.0)
             person = Recorder(emulator, 1000 + number, "Sam")
             emulator.on_message = person.show
             application = build_application(settings, clock=clock)

@@ -80,7 +80,7 @@ async def emulator(spec: ApiSpec) -> AsyncIterator[BotApiEmulator]:
 
 @pytest.fixture
 def settings(emulator: BotApiEmulator, database_url: str) -> Settings:
-    return load_settings(
+    loaded = load_settings(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": emulator.base_url,
@@ -88,6 +88,10 @@ def settings(emulator: BotApiEmulator, database_url: str) -> Settings:
             "DEFAULT_TIMEZONE": "Europe/Berlin",
         }
     )
+    # Test people press the next button milliseconds after the last answer arrives, as
+    # no person does: the double-tap guard would refuse them. It has tests of its own
+    # (tests/e2e/test_presses.py), with the real window.
+    return dataclasses.replace(loaded, double_tap_seconds=0.0)
 
 
 @pytest.fixture

@@ -58,6 +58,18 @@ def pause_reason(steps: tuple[Step, ...], state: SessionState) -> PauseReason | 
     return PauseReason.TOO_PAINFUL
 
 
+def is_double_tap(step: Step, seconds_since_last_answer: float | None, window: float) -> bool:
+    """An exercise answered within `window` seconds of the session's last answer: no one
+    does an exercise that fast, but a second tap on the same spot lands on the next
+    step's button once the message has turned into it. Counting it would record an
+    exercise the person never did."""
+    return (
+        step.kind == "exercise"
+        and seconds_since_last_answer is not None
+        and 0 <= seconds_since_last_answer < window
+    )
+
+
 def current_step(steps: tuple[Step, ...], state: SessionState) -> Step:
     """The step a person sees; a finished session shows its last one."""
     return steps[min(state.step, len(steps) - 1)]

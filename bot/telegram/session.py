@@ -94,14 +94,9 @@ class Session(Feature):
         await self.open(update, context, person)
 
     async def start_session_button(self, update: Update, context: Context) -> None:
-        query = update.callback_query
-        assert query is not None
-        await query.answer()
-        person = await self.kernel.read_person(update, context)
-        if person is None:
-            await self.welcome(update, context)
-            return
-        await self.open(update, context, person)
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        await self.session_command(update, context)
 
     async def beyond_dose_button(self, update: Update, context: Context, person: User) -> None:
         query = update.callback_query
@@ -255,6 +250,9 @@ class Session(Feature):
         if press.action == "timer":
             await self.timers.start(update, context, session)
             return
+        if press.action in _PRESSED_OUTCOMES and self._double_tap(session):
+            await query.answer(t("double-tap"))
+            return
         event: core.Event
         if press.pain is not None:
             event = core.RatePain(press.pain)
@@ -265,6 +263,11 @@ class Session(Feature):
         else:
             event = core.Report(_PRESSED_OUTCOMES[press.action or "done"])
         await self.answer(update, context, session, event, query)
+
+    def _double_tap(self, session: ExerciseSession) -> bool:
+        last, window = session.answered_at, self.kernel.settings.double_tap_seconds
+        since = (self.kernel.clock() - last).total_seconds() if last else None
+        return core.is_double_tap(self.steps[session.step], since, window)
 
     async def typed(self, update: Update, context: Context, session: ExerciseSession) -> None:
         """Text typed while a session is open: a pain rating when one is asked for."""

@@ -107,6 +107,7 @@ summary-painful = Some of this was painful today. { $advice }
 
 # Toasts and answers to taps.
 tap-saved = Saved
+double-tap = That was a very quick second tap, so I didn't count it. Tap again once you've done this one.
 already-recorded = Already recorded. Send /session to see where you are.
 not-there-yet = Not there yet. Send /session to see where you are.
 session-was-left = You left this session. Send /session to carry on where you stopped.
