@@ -63,12 +63,13 @@ def asks_for_rest(sessions_today: int, sessions_per_day_max: int) -> bool:
 
 
 def after_pain_before(advice: Advice, pause: PauseReason | None) -> tuple[Caution, ...]:
-    """The note under the rating before a session. Severe pain pauses the session, and
-    the pause itself carries the advice: it is not said twice."""
-    warning = advice_warning(advice)
-    if warning is None or pause is PauseReason.SEVERE_PAIN:
+    """The note under the rating before a session: about the pain as it is now, before
+    any exercise (the check-in's words, not "during or after the exercises ... next
+    time"). Severe pain pauses the session, and the pause itself carries the advice: it
+    is not said twice."""
+    if pause is PauseReason.SEVERE_PAIN:
         return ()
-    return (warning,)
+    return after_checkin(advice).cautions
 
 
 def after_report(outcome: Outcome, too_painful_newest_first: Sequence[bool]) -> tuple[Caution, ...]:

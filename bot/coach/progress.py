@@ -91,7 +91,7 @@ class Progress:
     trend: Trend | None
     streak: int
     sessions_per_day: tuple[tuple[date, int], ...]  # every day of the window, oldest first
-    stopped_this_week: int = 0  # sessions stopped for severe pain (not counted above)
+    stopped_this_week: int = 0  # finished with nothing done: not counted above
 
 
 def window(today: date, days: int = WINDOW_DAYS) -> tuple[date, ...]:
@@ -130,10 +130,12 @@ def progress(
     week_days = WEEK_DAYS
     if first_day is not None:
         week_days = max(1, min(WEEK_DAYS, (today - first_day).days + 1))
+    # Every session rated before and after, counted or not: one that hurt so much that
+    # nothing was done must not vanish from the average.
     changes = [
         r.pain_after - r.pain_before
-        for r in counted
-        if r.pain_before is not None and r.pain_after is not None
+        for r in in_window
+        if r.finished and r.pain_before is not None and r.pain_after is not None
     ]
     return Progress(
         sessions_this_week=len(this_week),
@@ -144,7 +146,9 @@ def progress(
         trend=trend(counted),
         streak=streak(set(per_day), today),
         sessions_per_day=tuple((day, per_day.get(day, 0)) for day in days),
-        stopped_this_week=sum(1 for r in in_window if r.local_date in week and r.stopped_for_pain),
+        stopped_this_week=sum(
+            1 for r in in_window if r.local_date in week and r.finished and not r.counts
+        ),
     )
 
 

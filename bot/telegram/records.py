@@ -221,7 +221,13 @@ class Records(Feature):
                 t(
                     "history-entry",
                     **when,
-                    state=t("history-finished" if record.finished else "history-not-finished"),
+                    state=t(
+                        "history-not-finished"
+                        if not record.finished
+                        else "history-ended-early"
+                        if summary.count(None)
+                        else "history-finished"
+                    ),
                     before=rating(record.pain_before),
                     after=rating(record.pain_after),
                     done=exercises_done(summary),

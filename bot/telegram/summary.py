@@ -123,6 +123,7 @@ class SessionEnd:
                 "summary",
                 done=core.exercises_done(summary),
                 split=split,
+                early="yes" if summary.count(None) else "no",
                 total=len(self.kernel.programme.exercises),
                 lines=Html("\n".join(lines)),
                 pain=joined([pain, painful]),

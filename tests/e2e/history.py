@@ -79,7 +79,7 @@ async def do_session(person: Person, before: str, after: str, answer: str = "✅
     """Start a session, rate pain, give every exercise the same answer; the summary."""
     await person.say("/session")
     await person.press_last(before)
-    while "How much pain do you have now?" not in person.last.text:
+    while "And now, how much pain do you have?" not in person.last.text:
         if "What would you like to do?" in person.last.text:
             await person.press_last(person.last.button_texts()[0])  # go on
             continue

@@ -87,7 +87,7 @@ async def test_a_whole_session_in_the_demo_terminal(tmp_path: Path) -> None:
     assert "Pain before: 4/10" in shown and "Exercise 1 of 6: Glute Hip Bridge" in shown
     for _ in range(10):
         await demo.type("#1", "#1 [✅ Done]")
-    await demo.type("#1", "How much pain do you have now?")
+    await demo.type("#1", "And now, how much pain do you have?")
     summary = await demo.type("3", "(down 1).")
     assert "Session complete. 6 of 6 exercises done." in summary
     assert "Pain: 4/10 before, 3/10 after" in summary

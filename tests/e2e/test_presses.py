@@ -104,7 +104,7 @@ async def test_too_painful_is_recorded_and_advice_given_without_pressing_on(
     await _to_first_exercise(alex)
     (advice,) = (await alex.press_last("✋ Too painful")).messages
     assert "Avoid symptom-triggering activities until well-managed." in advice.text
-    assert "gradual and based on pain tolerance" in advice.text
+    assert "Resuming sports" not in advice.text  # the handout's, but beside the point here
     assert advice.button_texts() == ["Go on to the next one", "Stop exercising, rate my pain"]
     (result,) = await rows(engine, "SELECT outcome FROM exercise_results")
     assert result["outcome"] == "too_painful"
@@ -113,9 +113,9 @@ async def test_too_painful_is_recorded_and_advice_given_without_pressing_on(
     assert "waiting for a button" in reply.text
     # Stopping goes straight to the closing pain rating; the rest is "not reached".
     (rating,) = (await alex.press(advice, "Stop exercising, rate my pain")).messages
-    assert "How much pain do you have now?" in rating.text
+    assert "And now, how much pain do you have?" in rating.text
     (summary,) = (await alex.press(rating, "6")).messages
-    assert "0 of 6 exercises done" in summary.text
+    assert "Session ended early. 0 of 6 exercises done" in summary.text
     assert "✋ Too painful: Glute Hip Bridge" in summary.text
     assert "➖ Not reached: Piriformis Stretch" in summary.text
     assert "(right side)" not in summary.text  # both sides ended alike: one line
@@ -123,6 +123,12 @@ async def test_too_painful_is_recorded_and_advice_given_without_pressing_on(
     (session,) = await rows(engine, "SELECT status, pain_before, pain_after FROM sessions")
     assert session == {"status": "finished", "pain_before": 5, "pain_after": 6}
     assert len(await rows(engine, "SELECT * FROM exercise_results")) == 1
+    # The records say the same: ended early, not counted, and its pain not hidden.
+    (history,) = await alex.say("/history")
+    assert "(ended early)" in history.text
+    _chart, figures = await alex.say("/progress", expect=2)
+    assert "Ended before any exercise was done: 1 session" in figures.text
+    assert "on average: up 1.0 points" in figures.text
 
 
 async def test_too_painful_then_go_on(bot: object, engine: AsyncEngine, alex: Person) -> None:
@@ -130,7 +136,7 @@ async def test_too_painful_then_go_on(bot: object, engine: AsyncEngine, alex: Pe
     await alex.press_last("✋ Too painful")
     (nxt,) = (await alex.press_last("Go on to the next one")).messages
     # What the pause was about stays named above the next exercise.
-    assert nxt.text.startswith("Glute Hip Bridge: ✋ Too painful. Go on to the next one")
+    assert nxt.text.startswith("Glute Hip Bridge: ✋ Too painful. You chose: Go on to the next one")
     assert "Exercise 2 of 6: Prone Hip Extension" in nxt.text
     assert "left side" in nxt.text
 

@@ -46,7 +46,7 @@ async def test_a_session_stopped_for_pain_is_named_so_and_recalled_next_time(
     assert "(stopped for severe pain): pain before 9/10; no exercises." in history.text
     assert "finished" not in history.text and "Not reached" not in history.text
     _chart, figures = await alex.say("/progress", expect=2)
-    assert "Stopped for severe pain before the exercises: 1 session" in figures.text
+    assert "Ended before any exercise was done: 1 session" in figures.text
     (first,) = await alex.say("/session")
     assert "Last time" in first.text and "your pain was 9/10" in first.text
     assert safety.after_severe_stop.text in first.text
@@ -189,3 +189,14 @@ async def test_streak_progression_once_and_no_third_session_nudge(
     summary = await do_session(alex, "1", "1")
     assert "Ready for more?" not in summary  # once
     assert safety.over_exercise.text in summary  # two today: rest, don't chase more
+
+
+async def test_high_pain_before_a_session_is_advice_about_today_not_next_time(
+    bot: object, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    await alex.say("/session")
+    (first,) = (await alex.press_last("6")).messages
+    assert safety.checkin_high.text in first.text
+    assert "Next time" not in first.text and "during or after" not in first.text
+    assert "Exercise 1 of 6" in first.text

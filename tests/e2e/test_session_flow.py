@@ -52,7 +52,7 @@ async def test_full_session_is_guided_and_stored(
             assert f"⏱ Start 1 s timer ({side} side)" in shown.button_texts()
         await alex.press(shown, "✅ Done")
 
-    assert "How much pain do you have now?" in alex.last.text
+    assert "And now, how much pain do you have?" in alex.last.text
     summary = (await alex.press_last("2")).messages[0]
     assert "Session complete." in summary.text
     assert "6 of 6 exercises done" in summary.text
@@ -111,7 +111,7 @@ async def test_messages_per_tap_over_a_whole_session(
     start, taps = len(emulator.requests), 0
     await alex.press_last("4")
     taps += 1
-    while "How much pain do you have now?" not in alex.last.text:
+    while "And now, how much pain do you have?" not in alex.last.text:
         timer = [label for label in alex.last.button_texts() if label.startswith("⏱")]
         if timer:  # hold every stretch with its timer, as the handout's 30 s
             await alex.press_last(timer[0])

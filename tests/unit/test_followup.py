@@ -34,8 +34,10 @@ CALM = SessionFacts(
     ("advice", "pause", "notes"),
     [
         (Advice.NONE, None, ()),
-        (Advice.PAIN_MONITORING, None, (Caution.PAIN_MONITORING,)),
-        (Advice.STOP_AND_CONTACT, None, (Caution.STOP_AND_CONTACT,)),
+        # Before any exercise: about the pain now, in the check-in's words.
+        (Advice.PAIN_MONITORING, None, (Caution.CHECKIN_HIGH,)),
+        (Advice.ABOVE_USUAL, None, (Caution.CHECKIN_ABOVE_USUAL,)),
+        (Advice.STOP_AND_CONTACT, None, (Caution.CHECKIN_SEVERE,)),
         # Severe pain pauses the session and the pause carries the advice: not twice.
         (Advice.STOP_AND_CONTACT, PauseReason.SEVERE_PAIN, ()),
     ],

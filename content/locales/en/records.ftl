@@ -16,7 +16,7 @@ progress-first-week = Since you started: { $sessions ->
         [one] { $week_days } day
        *[other] { $week_days } days
     } (the handout asks for { $min }-{ $max } a day).
-progress-stopped = Stopped for severe pain before the exercises: { $sessions ->
+progress-stopped = Ended before any exercise was done: { $sessions ->
         [one] { $sessions } session
        *[other] { $sessions } sessions
     } (not counted above).
@@ -56,6 +56,7 @@ history-entry =
     { $details }
 history-group = { $outcome }: { $names }
 history-finished = finished
+history-ended-early = ended early
 history-entry-stopped = <b>{ $day }, { $time }</b> (stopped for severe pain): pain before { $before }; no exercises.
 history-not-finished = not finished
 history-no-rating = -

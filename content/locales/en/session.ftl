@@ -14,7 +14,7 @@ pain-before-question =
     <b>How much pain do you have right now?</b>
     { $pain_min } means no pain, { $pain_max } the worst pain you can imagine. Tap a number or type it.
 pain-after-question =
-    <b>That's the end of the exercises. How much pain do you have now?</b>
+    <b>And now, how much pain do you have?</b>
     { $pain_min } means no pain, { $pain_max } the worst pain you can imagine.
 
 exercise =
@@ -53,7 +53,7 @@ outcome-not-reached = ➖ Not reached
 answered-exercise = <b>{ $title }</b>{ $side }: { $outcome }
 answered-pain-before = Pain before: <b>{ $score }/{ $pain_max }</b>
 answered-pain-after = Pain after: <b>{ $score }/{ $pain_max }</b>
-answered-pause = <b>{ $title }</b>{ $side }: ✋ Too painful. <b>{ $choice }</b>
+answered-pause = <b>{ $title }</b>{ $side }: ✋ Too painful. You chose: <b>{ $choice }</b>
 answered-severe-pause =
     { $advice }
 
@@ -80,7 +80,10 @@ severe-pain-stop-button = Stop for today
 severe-pain-rerate-button = I tapped the wrong number
 
 summary =
-    <b>Session complete.</b> { $done } of { $total ->
+    <b>{ $early ->
+        [yes] Session ended early.
+       *[no] Session complete.
+    }</b> { $done } of { $total ->
         [one] { $total } exercise
        *[other] { $total } exercises
     } done{ $split ->
