@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from bot.coach.safety import Advice, leave_out, pain_rising
 from bot.coach.session import Outcome, PauseReason
 
+# How far back a high rating holds back the invitation to exercise after a check-in.
+HIGH_EARLIER = timedelta(hours=6)
 # The shortest run of days with a session that is called a streak.
 MIN_STREAK_DAYS = 2
 
@@ -27,6 +30,7 @@ class Caution(StrEnum):
     LEAVE_OUT = "leave_out"
     CHECKIN_HIGH = "checkin_high"
     CHECKIN_ABOVE_USUAL = "checkin_above_usual"
+    CHECKIN_AFTER_HIGH = "checkin_after_high"
     CHECKIN_SEVERE = "checkin_severe"
 
 
@@ -44,15 +48,19 @@ class CheckinNotes:
     invite_to_exercise: bool
 
 
-def after_checkin(advice: Advice) -> CheckinNotes:
+def after_checkin(advice: Advice, high_earlier: bool = False) -> CheckinNotes:
     """A rating sent outside a session: advice about the pain itself (no exercises were
-    just done), and an invitation to exercise only when the pain calls for no advice."""
+    just done), and an invitation to exercise only when the pain calls for no advice -
+    and did not earlier today (`high_earlier`: a rating above the acceptable maximum in
+    the last HIGH_EARLIER): a 3 two minutes after a 10 is no reason to cheer."""
     if advice is Advice.STOP_AND_CONTACT:
         return CheckinNotes((Caution.CHECKIN_SEVERE,), invite_to_exercise=False)
     if advice is Advice.PAIN_MONITORING:
         return CheckinNotes((Caution.CHECKIN_HIGH,), invite_to_exercise=False)
     if advice is Advice.ABOVE_USUAL:
         return CheckinNotes((Caution.CHECKIN_ABOVE_USUAL,), invite_to_exercise=False)
+    if high_earlier:
+        return CheckinNotes((Caution.CHECKIN_AFTER_HIGH,), invite_to_exercise=False)
     return CheckinNotes((), invite_to_exercise=True)
 
 

@@ -126,7 +126,7 @@ class Records(Feature):
         await update.get_bot().send_photo(
             update.effective_chat.id,
             InputFile(png, filename="progress.png"),
-            caption=t("progress-caption", weeks=WINDOW_WEEKS),
+            caption=t("progress-caption", days=len(data.sessions_per_day)),
         )
         await reply(update, self._figures(t, figures))
 

@@ -118,8 +118,10 @@ class Session(Feature):
         if person.red_flags is not RedFlagAnswer.NONE:
             # Never start exercises while a red flag is reported or not yet asked about;
             # "None of these" leads back here.
-            screen = red_flags_question(self.kernel.texts(context), self.kernel.safety)
-            await reply(update, screen.text, screen.keyboard)
+            t, told = self.kernel.texts(context), person.red_flags is RedFlagAnswer.REPORTED
+            screen = red_flags_question(t, self.kernel.safety)
+            text = joined([t("red-flags-told-before"), screen.text]) if told else screen.text
+            await reply(update, text, screen.keyboard)
             return
         if person.awaiting_text:
             await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
@@ -146,7 +148,8 @@ class Session(Feature):
                 session.id or 0, SessionStatus.OPEN, was=SessionStatus.LEFT
             )
         screen = self.screen(t, session, resumed=resumed)
-        recall = recall_severe_stop(t, self.kernel.safety, progress.last_stop_for_pain(recent))
+        stopped = progress.last_stop_for_pain(recent)
+        recall = recall_severe_stop(t, self.kernel.safety, stopped, today)
         text = joined([recall, screen.text]) if recall else screen.text
         await self.kernel.put_card(update, session.id or 0, text, screen, new=True)
 

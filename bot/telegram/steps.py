@@ -4,6 +4,8 @@ says once it is answered. The words come from the message catalog."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Html, Texts, joined
@@ -251,13 +253,17 @@ def rest_today_ask(t: Texts, programme: Programme) -> Screen:
     )
 
 
-def recall_severe_stop(t: Texts, safety: Safety, stopped: SessionRecord | None) -> str:
+def recall_severe_stop(t: Texts, safety: Safety, stopped: SessionRecord | None, today: date) -> str:
     """Above the first question of a session after one stopped for severe pain."""
     if stopped is None or stopped.pain_before is None:
         return ""
+    same_day = stopped.local_date == today
+    when = (
+        t("recall-earlier-today") if same_day else t("recall-on-day", day=t.day(stopped.local_date))
+    )
     return t(
         "recall-severe-stop",
-        day=t.day(stopped.local_date),
+        when=when,
         score=stopped.pain_before,
         advice=safety.after_severe_stop.text,
     )

@@ -127,6 +127,7 @@ class SessionEnd:
                 total=len(self.kernel.programme.exercises),
                 lines=Html("\n".join(lines)),
                 pain=joined([pain, painful]),
-                per_day=per_day(t, self.kernel.programme),
-            )
+                # (Not under a session ended early: it would read as a nudge to go on.)
+                per_day="" if summary.count(None) else per_day(t, self.kernel.programme),
+            ).rstrip()
         )

@@ -226,6 +226,7 @@ async def test_red_flag_stops_exercises(bot: object, engine: AsyncEngine, alex: 
     assert "get medical help today" in care.text
     assert "do not start these exercises" in care.text
     (asked,) = await alex.say("/session")
+    assert asked.text.startswith("Last time you told me you have one of these warning signs")
     assert "Before we start. Do you have any of these right now?" in asked.text
     assert await rows(engine, "SELECT * FROM sessions") == []
     (user,) = await rows(engine, "SELECT red_flags FROM users")

@@ -19,7 +19,7 @@ async def test_severe_pain_before_a_session_pauses_it_with_the_advice_to_stop(
     assert safety.stop_and_contact.text in pause.text
     assert "Our advice, not your handout's" in pause.text
     # No "go on" beside the advice to stop: only a way to correct a slip of the finger.
-    assert pause.button_texts() == ["Stop for today", "I tapped the wrong number"]
+    assert pause.button_texts() == ["Stop for today", "I meant a different number"]
     pressed = await alex.press(pause, "Stop for today")
     # One short, kind message: no second rating, no summary, no invitation to exercise.
     (closing,) = pressed.messages
@@ -48,7 +48,7 @@ async def test_a_session_stopped_for_pain_is_named_so_and_recalled_next_time(
     _chart, figures = await alex.say("/progress", expect=2)
     assert "Ended before any exercise was done: 1 session" in figures.text
     (first,) = await alex.say("/session")
-    assert "Last time" in first.text and "your pain was 9/10" in first.text
+    assert "Earlier today, your pain was 9/10" in first.text
     assert safety.after_severe_stop.text in first.text
     assert "How much pain do you have right now?" in first.text
 
@@ -59,7 +59,7 @@ async def test_a_severe_rating_tapped_by_mistake_can_be_corrected(
     await onboard(alex)
     await alex.say("/session")
     await alex.press_last("8")
-    (again,) = (await alex.press_last("I tapped the wrong number")).messages
+    (again,) = (await alex.press_last("I meant a different number")).messages
     # The advice stays in the chat above the question asked again.
     assert safety.stop_and_contact.text in again.text
     assert "How much pain do you have right now?" in again.text
@@ -200,3 +200,14 @@ async def test_high_pain_before_a_session_is_advice_about_today_not_next_time(
     assert safety.checkin_high.text in first.text
     assert "Next time" not in first.text and "during or after" not in first.text
     assert "Exercise 1 of 6" in first.text
+
+
+async def test_a_low_check_in_soon_after_a_high_one_is_no_invitation(
+    bot: object, alex: Person, safety: Safety
+) -> None:
+    await onboard(alex)
+    await alex.say("10")
+    (reply,) = await alex.say("3")
+    assert "Would you like to do your exercises" not in reply.text
+    assert reply.button_texts() == []
+    assert safety.checkin_after_high.text in reply.text

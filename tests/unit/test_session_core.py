@@ -113,7 +113,7 @@ def test_stopping_for_severe_pain_ends_the_session_without_a_second_rating(
     assert not isinstance(stop, Refusal)
     assert stop.finished and stop.stopped_for_pain and stop.pain_after is None
     assert advance(steps, stop.state, RatePain(9)) == Refusal("finished")
-    # The other choice is "I tapped the wrong number": the rating is asked again; there
+    # The other choice is "I meant a different number": the rating is asked again; there
     # is no going on with the exercises beside the advice to stop.
     again = advance(steps, severe.state, Continue())
     assert not isinstance(again, Refusal) and again.state == SessionState(0)

@@ -31,10 +31,7 @@ progress-no-trend = Trend: a few more sessions and I can show how your pain is c
 progress-meaningful = Trend: pain before sessions fell from { NUMBER($baseline, minimumFractionDigits: 1, maximumFractionDigits: 1) } to { NUMBER($recent, minimumFractionDigits: 1, maximumFractionDigits: 1) }, a <b>meaningful improvement</b> ({ $points } points or { NUMBER($fraction, style: "percent") } is the published threshold for a change that matters).
 progress-some-drop = Trend: pain before sessions fell from { NUMBER($baseline, minimumFractionDigits: 1, maximumFractionDigits: 1) } to { NUMBER($recent, minimumFractionDigits: 1, maximumFractionDigits: 1) }; not yet the { $points } points or { NUMBER($fraction, style: "percent") } that counts as a meaningful change. Keep going at your own pace.
 progress-no-drop = Trend: pain before sessions went from { NUMBER($baseline, minimumFractionDigits: 1, maximumFractionDigits: 1) } to { NUMBER($recent, minimumFractionDigits: 1, maximumFractionDigits: 1) }, no improvement yet. If it keeps getting worse, talk to a physiotherapist.
-progress-caption = Pain before and after each session (top) and sessions per day against the handout's target (bottom), last { $weeks ->
-        [one] week
-       *[other] { $weeks } weeks
-    }.
+progress-caption = Pain before and after each session (top) and sessions per day against the handout's target (bottom), the last { $days } days.
 
 # The chart's own labels.
 chart-title = Your pain and sessions, the last { $days } days ({ $zone })

@@ -9,7 +9,9 @@ rest-today-button = Rest until tomorrow
 start-anyway-button = Start another session anyway
 rest-today-chosen = Resting until tomorrow. Well done today.
 rest-today-declined = Another session today, then: go gently.
-recall-severe-stop = ⚠️ Last time ({ $day }) your pain was <b>{ $score }/{ $pain_max }</b> and the session stopped there. { $advice } { ours }
+recall-severe-stop = ⚠️ { $when }, your pain was <b>{ $score }/{ $pain_max }</b> and the session stopped there. { $advice } { ours }
+recall-earlier-today = Earlier today
+recall-on-day = Last time ({ $day })
 pain-before-question =
     <b>How much pain do you have right now?</b>
     { $pain_min } means no pain, { $pain_max } the worst pain you can imagine. Tap a number or type it.
@@ -77,7 +79,7 @@ severe-pain-pause =
 
     What would you like to do?
 severe-pain-stop-button = Stop for today
-severe-pain-rerate-button = I tapped the wrong number
+severe-pain-rerate-button = I meant a different number
 
 summary =
     <b>{ $early ->

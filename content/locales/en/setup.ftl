@@ -33,6 +33,7 @@ red-flags-only =
 red-flags-none-button = None of these
 red-flags-reported-button = Yes, I have one of these
 red-flags-answered = Safety check: <b>{ $answer }</b>
+red-flags-told-before = Last time you told me you have one of these warning signs, so I won't start the exercises yet. Has that changed?
 red-flags-still-none = Good, none of them. Carry on as before, and stop an exercise if it causes sharp pain or pain that keeps building.
 seek-care =
     <b>{ $seek_care }</b>
