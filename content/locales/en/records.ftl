@@ -10,11 +10,15 @@ progress-week = This week: { $sessions ->
        *[other] { $sessions } sessions
     } on { $days } of { $week_days } days ({ NUMBER($share, style: "percent") } of days; the handout asks for { $min }-{ $max } a day).
 progress-first-week = Since you started: { $sessions ->
-        [one] { $sessions } session
-       *[other] { $sessions } sessions
-    } on { $days } of { $week_days ->
-        [one] { $week_days } day
-       *[other] { $week_days } days
+        [0] no session counted yet
+        [one] { $sessions } session on { $days } of { $week_days ->
+            [one] { $week_days } day
+           *[other] { $week_days } days
+        }
+       *[other] { $sessions } sessions on { $days } of { $week_days ->
+            [one] { $week_days } day
+           *[other] { $week_days } days
+        }
     } (the handout asks for { $min }-{ $max } a day).
 progress-stopped = Ended before any exercise was done: { $sessions ->
         [one] { $sessions } session
