@@ -23,12 +23,14 @@ from bot.config import Settings
 from bot.lifecycle import polling_error, stop_on_signals, until_reachable
 from bot.programme import Programme, Safety, load_programme, load_safety
 from bot.store.engine import create_engine, migrate
+from bot.store.outbox import OutboxStore
 from bot.store.queries import Store
 from bot.store.records import RecordStore
 from bot.store.reminders import ReminderStore
 from bot.telegram.chat import Chat
 from bot.telegram.kernel import PRIVATE_MESSAGE, AnyApplication, Clock, Context, Feature, Kernel
 from bot.telegram.onboarding import Setup
+from bot.telegram.outbox import Outbox
 from bot.telegram.privacy import Privacy
 from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.records import Records
@@ -75,12 +77,15 @@ def build_application(
     records = Records(kernel, record_store)
     privacy = Privacy(kernel, record_store)
     chat = Chat(kernel, record_store, reminder_store, setup, session, reminders)
+    outbox = Outbox(kernel, OutboxStore(store), session)
+    chat.outbox = outbox
 
     async def post_init(application: AnyApplication) -> None:
         await migrate(engine)
         await chat.set_profile(application.bot)
         assert application.job_queue is not None, "install the job-queue extra"
         await timers.resume(application.job_queue)
+        await outbox.resume(application.job_queue)
         sweep.start(application.job_queue)
         log.info(
             "ready: %d exercises, languages %s, database %s",

@@ -111,6 +111,8 @@ class BotApiEmulator:
         self.webhook_targets: list[str] = []
         self.webhook_answers: list[int] = []  # each post's status (0: no answer)
         self.webhook_retry_pause = 0.3
+        self._failing_until = 0.0
+        self._failing_status = 500
         self._deliveries: set[asyncio.Future[None]] = set()
         self._last_delivery: dict[int, asyncio.Future[None]] = {}
         self._next_target = 0
@@ -193,6 +195,12 @@ class BotApiEmulator:
         if self.flood_limit is not None and "chat_id" in params and self._flooded():
             self.flood_429s += 1
             return _error(429, "Too Many Requests: retry after 1", retry_after=1)
+        if time.monotonic() < self._failing_until:
+            # Telegram failing as a whole (fail_for): every method, getUpdates too.
+            query_id = params.get("callback_query_id")
+            if method == "answerCallbackQuery" and query_id:
+                self.callback_answers[str(query_id)] = {"failed": "Telegram was down"}
+            return _error(self._failing_status, "Internal Server Error")
         faults = self.faults.get(method)
         if faults:
             fault = faults[0]
@@ -601,6 +609,11 @@ class BotApiEmulator:
                 return
             await asyncio.sleep(0.02)
         raise TimeoutError("the bot did not go quiet")
+
+    def fail_for(self, seconds: float, status: int = 500) -> None:
+        """Answer every request with `status` for the next `seconds` (an outage)."""
+        self._failing_until = time.monotonic() + seconds
+        self._failing_status = status
 
     def fail_next(
         self, method: str, status: int, description: str, *, retry_after: int | None = None,

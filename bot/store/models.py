@@ -221,3 +221,25 @@ class WebhookUpdate(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     taken_at: datetime = _utc()
     finished_at: datetime | None = _utc(nullable=True)
+
+
+class PendingReply(SQLModel, table=True):
+    """A person whose last update got no answer because Telegram kept failing: one row a
+    chat, sent (and cleared) once Telegram answers again. It holds no text: what to send
+    is worked out when it is sent (the session's current step, or an apology)."""
+
+    __tablename__ = "pending_replies"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    since: datetime = _utc()
+    # The session's live message when the reply failed: if another one has taken over
+    # since (the person asked again and was answered), nothing is owed any more.
+    card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    attempts: int = 0
+    # A sender's claim, so that two instances never both send it; empty: free to take.
+    claimed_until: datetime | None = _utc(nullable=True)

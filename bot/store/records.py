@@ -12,11 +12,19 @@ from sqlmodel import SQLModel, col, select
 from bot.coach.export import PainRow, ResultRow
 from bot.coach.progress import SessionRecord
 from bot.coach.states import SessionStatus
-from bot.store.models import ExerciseResult, ExerciseSession, PainCheckin, ReminderDelivery, User
+from bot.store.models import (
+    ExerciseResult,
+    ExerciseSession,
+    PainCheckin,
+    PendingReply,
+    ReminderDelivery,
+    User,
+)
 from bot.store.queries import Store
 
 # Every table that holds rows about a person, children first, and the column naming them.
 PERSONAL_TABLES: tuple[tuple[type[SQLModel], str], ...] = (
+    (PendingReply, "user_id"),
     (ReminderDelivery, "user_id"),
     (PainCheckin, "user_id"),
     (ExerciseSession, "user_id"),

@@ -30,6 +30,7 @@ from bot.store.reminders import ReminderStore
 from bot.telegram import callbacks
 from bot.telegram.kernel import PRIVATE_MESSAGE, Context, Feature, Kernel, reply
 from bot.telegram.onboarding import Setup
+from bot.telegram.outbox import Outbox
 from bot.telegram.reminders import Reminders
 from bot.telegram.render import caution, pain_problem, per_day, start_session_keyboard
 from bot.telegram.session import Session
@@ -74,6 +75,8 @@ class Chat(Feature):
         self.setup = setup
         self.session = session
         self.reminders = reminders
+        # Replies owed when Telegram fails (app.py sets it: it is built after the chat).
+        self.outbox: Outbox | None = None
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         """Registered after every other feature's: the catch-alls come last."""
@@ -227,7 +230,20 @@ class Chat(Feature):
             return
         if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
             # Telegram failing (5xx, time-outs) after the rate limiter's retries: nothing
-            # in our code to debug, so one line, no traceback.
+            # in our code to debug, so one line, no traceback; and an apology now would
+            # fail too, so the person is owed the reply (outbox.py) once Telegram is back.
+            outbox = self.outbox
+            if (
+                outbox is not None
+                and isinstance(update, Update)
+                and await outbox.owe(update, context)
+            ):
+                log.warning(
+                    "could not answer an update, Telegram failed (%s): the reply is owed "
+                    "and goes out when Telegram answers again",
+                    describe(context.error),
+                )
+                return
             log.warning("could not answer an update, Telegram failed: %s", describe(context.error))
         else:
             log.error("error while handling an update", exc_info=context.error)

@@ -205,3 +205,29 @@ async def _until_shown(person: Person, text: str, within: float = 15.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{text!r} never shown")
+
+
+async def test_a_reply_lost_to_an_outage_arrives_once_telegram_is_back(
+    bot: object, emulator: BotApiEmulator, alex: Person, engine: AsyncEngine
+) -> None:
+    """Telegram fails every request for 3 s while a tap is handled: the answer is stored,
+    the step could not be shown; once Telegram answers again the person gets it, with
+    its buttons, once - without having to guess /session."""
+    await onboard(alex)
+    await alex.press_last("Start session")
+    question = alex.last.snapshot()
+    emulator.fail_for(3.0)
+    await emulator.press(alex.user_id, question, "4")
+    await _until_shown(alex, "Exercise 1 of 6", within=20)
+    await emulator.settle(quiet=1.0, within=20)
+    shown = [m for m in alex.messages if "Exercise 1 of 6" in m.text]
+    assert len(shown) == 1  # once, not twice
+    (step,) = shown
+    assert "Telegram would not let me answer" in step.text
+    assert "✅ Done" in step.button_texts()
+    (session,) = await rows(engine, "SELECT step, pain_before FROM sessions")
+    assert (session["step"], session["pain_before"]) == (1, 4)  # stored once, at the tap
+    assert await rows(engine, "SELECT * FROM pending_replies") == []
+    # And the session goes on from it.
+    (nxt,) = (await alex.press(step, "✅ Done")).messages
+    assert "Exercise 2 of 6" in nxt.text

@@ -25,6 +25,8 @@ didnt-catch = I didn't catch that. Send a number from { $pain_min } to { $pain_m
 not-text = I can only read text and button presses. Send a number from { $pain_min } to { $pain_max } to log your pain, or /help to see what I can do.
 group-chat = I coach one person at a time, so I only work in a private chat. Open a chat with me directly and send /start.
 unknown-command = I don't know that command. /help lists what I can do.
+owed-step = Sorry for the wait: Telegram would not let me answer for a moment. Your last answer is saved; here is where you are.
+owed-sorry = Sorry: Telegram would not let me answer your last message for a moment. What you entered is saved. If you didn't get what you asked for, please send it again.
 something-went-wrong = Sorry, something went wrong on my side. What you entered before this is saved. Please try again, or send /session to see where you are.
 
 checkin-recorded = Thanks, I've noted pain <b>{ $score }/{ $pain_max }</b> at { $time }.
