@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
+from bot.config import Settings
 from bot.demo import Terminal, machine_zone, save_upload
 from bot.emulator import BotApiEmulator
 from tests.e2e.test_restart import ROOT
@@ -70,6 +71,9 @@ async def start_demo(folder: Path, *args: str) -> DemoProcess:
     return demo
 
 
+DOUBLE_TAP = Settings.double_tap_seconds + 0.05
+
+
 def _rows(database: Path, sql: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(database) as connection:
         return connection.execute(sql).fetchall()
@@ -86,7 +90,11 @@ async def test_a_whole_session_in_the_demo_terminal(tmp_path: Path) -> None:
     shown = await demo.type("#4", "#1 [✅ Done]")  # on the pain scale, #4 presses "4"
     assert "Pain before: 4/10" in shown and "Exercise 1 of 6: Glute Hip Bridge" in shown
     for _ in range(10):
+        # A person takes a while per exercise; within a second, a second "#1" would be
+        # taken for a double tap and not counted (tested below).
+        await asyncio.sleep(DOUBLE_TAP)
         await demo.type("#1", "#1 [✅ Done]")
+    await asyncio.sleep(DOUBLE_TAP)
     await demo.type("#1", "And now, how much pain do you have?")
     summary = await demo.type("3", "(down 1).")
     assert "Session complete. 6 of 6 exercises done." in summary
@@ -200,3 +208,21 @@ async def test_demo_remind_shows_a_reminder_now(tmp_path: Path) -> None:
     assert await demo.finish() == 0
     statuses = _rows(tmp_path / "data" / "demo.db", "SELECT status FROM reminder_deliveries")
     assert sorted(statuses) == [("skipped",), ("snoozed",)] or statuses == [("skipped",)]
+
+
+async def test_a_double_typed_button_counts_once(tmp_path: Path) -> None:
+    demo = await start_demo(tmp_path, "--fresh")
+    await demo.type("/start", "#1 [None of these]")
+    await demo.type("#1", "Which time zone are you in?")
+    await demo.type("Tokyo", "#1 [Keep these]")
+    await demo.type("#1", "#1 [Start session]")
+    await demo.type("#1", "How much pain do you have right now?")
+    await demo.type("#4", "#1 [✅ Done]")
+    await asyncio.sleep(DOUBLE_TAP)
+    await demo.type("#1", "Prone Hip Extension")
+    shown = await demo.type("#1", "didn't count it")  # at once: a double tap
+    assert "didn't count it" in shown
+    await demo.type("/quit", "Bye.")
+    assert await demo.finish() == 0
+    database = tmp_path / "data" / "demo.db"
+    assert _rows(database, "SELECT exercise_key FROM exercise_results") == [("glute_hip_bridge",)]
