@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -191,6 +192,15 @@ async def serve_polling(application: AnyApplication) -> None:
     bot/lifecycle.py)."""
     stopping = stop_on_signals()
     await migrate(application.bot_data["store"].engine)
+    if not await reach_telegram(application, stopping):
+        return
+    async with running(application, poll_timeout=POLL_TIMEOUT):
+        await stopping.wait()
+
+
+async def reach_telegram(application: AnyApplication, stopping: asyncio.Event) -> bool:
+    """Initialize the Application (getMe) once Telegram can be reached; False if a stop
+    came first. Either way out but success closes the HTTP sessions."""
     try:
         reached = await until_reachable(application.initialize, "getMe", stopping)
     except TelegramError:
@@ -199,6 +209,4 @@ async def serve_polling(application: AnyApplication) -> None:
     if not reached:
         log.info("stopped before Telegram could be reached")
         await close_transports(application)
-        return
-    async with running(application, poll_timeout=POLL_TIMEOUT):
-        await stopping.wait()
+    return reached

@@ -82,6 +82,15 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise SettingsError(
             f"TELEGRAM_RATE_LIMIT must be messages per second between 0 and 1000, not {raw_rate!r}"
         )
+    raw_double_tap = env.get("DOUBLE_TAP_SECONDS", "").strip() or str(Settings.double_tap_seconds)
+    try:
+        double_tap = float(raw_double_tap)
+    except ValueError:
+        double_tap = -1.0
+    if not 0 <= double_tap <= 10:
+        raise SettingsError(
+            f"DOUBLE_TAP_SECONDS must be seconds between 0 and 10, not {raw_double_tap!r}"
+        )
     return Settings(
         telegram_bot_token=token,
         telegram_api_base_url=base_url.rstrip("/"),
@@ -90,6 +99,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         reminder_times=_reminder_times(env.get("REMINDER_TIMES", "").strip() or "08:00,18:00"),
         log_level=level,
         telegram_rate_limit=rate,
+        double_tap_seconds=double_tap,
     )
 
 

@@ -34,10 +34,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.app import close_transports
+from bot.app import reach_telegram
 from bot.coach.timezones import utc_now
 from bot.config import WebhookSettings
 from bot.lifecycle import stop_on_signals, until_reachable
@@ -104,14 +103,7 @@ async def serving(
     """Run the Application behind the webhook server inside an existing event loop; it
     yields False, without serving, when `stopping` was set before Telegram was reached."""
     stopping = stopping or asyncio.Event()
-    try:
-        reached = await until_reachable(application.initialize, "getMe", stopping)
-    except TelegramError:
-        await close_transports(application)
-        raise
-    if not reached:
-        log.info("stopped before Telegram could be reached")
-        await close_transports(application)
+    if not await reach_telegram(application, stopping):
         yield False
         return
     if application.post_init:

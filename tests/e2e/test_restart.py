@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.config import Settings
 from bot.emulator import BotApiEmulator
 from tests.conftest import TOKEN
 from tests.e2e.helpers import free_port, onboard, rows
 from tests.e2e.person import Person
 
 ROOT = Path(__file__).resolve().parents[2]
+DOUBLE_TAP = Settings.double_tap_seconds + 0.05
 
 
 async def _wait_until(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
@@ -81,7 +83,11 @@ async def test_sigkill_mid_session_loses_nothing(
     await onboard(alex)
     await alex.press_last("Start session")
     await alex.press_last("3")
+    # (Each exercise takes a person a while: a press within a second of the last answer
+    # would be taken for a double tap by the bot, which runs with its real settings.)
+    await asyncio.sleep(DOUBLE_TAP)
     await alex.press_last("✅ Done")  # the bridge
+    await asyncio.sleep(DOUBLE_TAP)
 
     # The worst moment: the answer is stored and Telegram has the next message, but the
     # bot is killed before it hears back.

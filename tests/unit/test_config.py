@@ -20,14 +20,16 @@ def test_defaults() -> None:
     assert settings.default_timezone == "Europe/Berlin"
     assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
     assert settings.telegram_file_base_url == "https://api.telegram.org/file/bot"
+    assert settings.double_tap_seconds == 1.0
 
 
 def test_values_are_read() -> None:
     settings = load_settings({
         "TELEGRAM_BOT_TOKEN": "1:x", "REMINDER_TIMES": "19:00, 07:15",
         "DEFAULT_TIMEZONE": "Asia/Tokyo", "LOG_LEVEL": "debug",
-        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/", "DOUBLE_TAP_SECONDS": "0",
     })  # fmt: skip
+    assert settings.double_tap_seconds == 0.0
     assert settings.reminder_times == (time(7, 15), time(19))
     assert settings.default_timezone == "Asia/Tokyo"
     assert settings.log_level == "DEBUG"
@@ -43,6 +45,8 @@ def test_values_are_read() -> None:
         ({"REMINDER_TIMES": "08:00,25:00"}, "REMINDER_TIMES"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL"),
+        ({"DOUBLE_TAP_SECONDS": "soon"}, "DOUBLE_TAP_SECONDS"),
+        ({"DOUBLE_TAP_SECONDS": "-1"}, "DOUBLE_TAP_SECONDS"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
