@@ -109,6 +109,7 @@ class Safety:
     checkin_above_usual: SafetyNote
     after_severe_stop: SafetyNote
     checkin_after_high: SafetyNote
+    checkin_after_severe: SafetyNote
     checkin_severe: SafetyNote
     over_exercise: SafetyNote
 
@@ -304,6 +305,7 @@ def load_safety(path: Path = CONTENT_DIR / "safety.toml") -> Safety:
         checkin_above_usual=_note(reader.sub("checkin_above_usual")),
         after_severe_stop=_note(reader.sub("after_severe_stop")),
         checkin_after_high=_note(reader.sub("checkin_after_high")),
+        checkin_after_severe=_note(reader.sub("checkin_after_severe")),
         checkin_severe=_note(reader.sub("checkin_severe")),
         over_exercise=_note(reader.sub("over_exercise")),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from bot.coach.safety import Advice, leave_out, pain_rising
+from bot.coach.safety import PAIN_ACCEPTABLE_MAX, SEVERE_PAIN, Advice, leave_out, pain_rising
 from bot.coach.session import Outcome, PauseReason
 
 # How far back a high rating holds back the invitation to exercise after a check-in.
@@ -31,6 +31,7 @@ class Caution(StrEnum):
     CHECKIN_HIGH = "checkin_high"
     CHECKIN_ABOVE_USUAL = "checkin_above_usual"
     CHECKIN_AFTER_HIGH = "checkin_after_high"
+    CHECKIN_AFTER_SEVERE = "checkin_after_severe"
     CHECKIN_SEVERE = "checkin_severe"
 
 
@@ -48,18 +49,20 @@ class CheckinNotes:
     invite_to_exercise: bool
 
 
-def after_checkin(advice: Advice, high_earlier: bool = False) -> CheckinNotes:
+def after_checkin(advice: Advice, earlier_worst: int | None = None) -> CheckinNotes:
     """A rating sent outside a session: advice about the pain itself (no exercises were
     just done), and an invitation to exercise only when the pain calls for no advice -
-    and did not earlier today (`high_earlier`: a rating above the acceptable maximum in
-    the last HIGH_EARLIER): a 3 two minutes after a 10 is no reason to cheer."""
+    and did not in the last HIGH_EARLIER (`earlier_worst`: the highest rating then): a 3
+    two minutes after a 10 is no reason to cheer, nor to forget the 10."""
     if advice is Advice.STOP_AND_CONTACT:
         return CheckinNotes((Caution.CHECKIN_SEVERE,), invite_to_exercise=False)
     if advice is Advice.PAIN_MONITORING:
         return CheckinNotes((Caution.CHECKIN_HIGH,), invite_to_exercise=False)
     if advice is Advice.ABOVE_USUAL:
         return CheckinNotes((Caution.CHECKIN_ABOVE_USUAL,), invite_to_exercise=False)
-    if high_earlier:
+    if earlier_worst is not None and earlier_worst >= SEVERE_PAIN:
+        return CheckinNotes((Caution.CHECKIN_AFTER_SEVERE,), invite_to_exercise=False)
+    if earlier_worst is not None and earlier_worst > PAIN_ACCEPTABLE_MAX:
         return CheckinNotes((Caution.CHECKIN_AFTER_HIGH,), invite_to_exercise=False)
     return CheckinNotes((), invite_to_exercise=True)
 

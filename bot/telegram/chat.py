@@ -22,7 +22,6 @@ from bot.catalog import Html, Texts, joined
 from bot.coach.followup import HIGH_EARLIER, after_checkin
 from bot.coach.pain import looks_like_pain_answer, parse_pain
 from bot.coach.progress import WEEK_DAYS, WINDOW_DAYS
-from bot.coach.safety import PAIN_ACCEPTABLE_MAX
 from bot.coach.states import AwaitingText, SessionStatus
 from bot.store.models import User
 from bot.store.records import RecordStore
@@ -142,7 +141,7 @@ class Chat(Feature):
         # (The rating just stored is among them: it has its own advice already.)
         if reading.score in earlier:
             earlier.remove(reading.score)
-        notes = after_checkin(advice, any(s > PAIN_ACCEPTABLE_MAX for s in earlier))
+        notes = after_checkin(advice, max(earlier, default=None))
         text = t("checkin-recorded", score=reading.score, time=f"{local:%H:%M}")
         if notes.invite_to_exercise:
             await reply(update, f"{text} {t('checkin-invite')}", start_session_keyboard(t))

@@ -61,6 +61,7 @@ def caution(t: Texts, safety: Safety, which: Caution) -> str:
         Caution.CHECKIN_HIGH: safety.checkin_high,
         Caution.CHECKIN_ABOVE_USUAL: safety.checkin_above_usual,
         Caution.CHECKIN_AFTER_HIGH: safety.checkin_after_high,
+        Caution.CHECKIN_AFTER_SEVERE: safety.checkin_after_severe,
         Caution.CHECKIN_SEVERE: safety.checkin_severe,
     }[which]
     return t("caution", text=note.text)

@@ -128,7 +128,7 @@ class Session(Feature):
         session = await self.kernel.session_today(person)
         resumed = session is not None
         t = self.kernel.texts(context)
-        recent = [] if resumed else await self._recent(person)
+        recent, worst = ([], None) if resumed else await self._recent(person)
         today = date.fromisoformat(self.kernel.today(person))
         most = self.kernel.programme.sessions_per_day_max
         if (
@@ -149,16 +149,17 @@ class Session(Feature):
             )
         screen = self.screen(t, session, resumed=resumed)
         stopped = progress.last_stop_for_pain(recent)
-        recall = recall_severe_stop(t, self.kernel.safety, stopped, today)
+        recall = recall_severe_stop(t, self.kernel.safety, stopped, today, worst)
         text = joined([recall, screen.text]) if recall else screen.text
         await self.kernel.put_card(update, session.id or 0, text, screen, new=True)
 
-    async def _recent(self, person: User) -> list[progress.SessionRecord]:
-        """The sessions of the last two weeks: today's count, and whether the last one
-        was stopped for severe pain."""
+    async def _recent(self, person: User) -> tuple[list[progress.SessionRecord], int | None]:
+        """The last two weeks' sessions and the highest rating of the last few hours."""
         assert person.id is not None
-        since = self.kernel.clock() - USUAL_WINDOW
-        return list(await self.records.sessions(person.id, since=since))
+        now = self.kernel.clock()
+        ratings = await self.records.ratings_since(person.id, now - followup.HIGH_EARLIER)
+        sessions = await self.records.sessions(person.id, since=now - USUAL_WINDOW)
+        return list(sessions), max(ratings, default=None)
 
     def screen(
         self, t: Texts, session: ExerciseSession, *, resumed: bool = False, full: bool = False
@@ -169,14 +170,8 @@ class Session(Feature):
         if pause is core.PauseReason.SEVERE_PAIN:
             return severe_pain_pause(t, self.kernel.safety, session.id, session.step)
         if pause is core.PauseReason.TOO_PAINFUL:
-            next_is_rating = self.steps[session.step].kind == "pain_after"
             return too_painful_pause(
-                t,
-                self.kernel.programme,
-                self.kernel.safety,
-                session.id,
-                session.step,
-                next_is_rating,
+                t, self.kernel.programme, self.kernel.safety, session.id, session.step, self.steps
             )
         step = self.steps[session.step]
         return step_screen(
@@ -216,7 +211,7 @@ class Session(Feature):
                 # Its buttons would only say "you left this session" now.
                 chat = update.effective_chat.id
                 await strip_buttons(update.get_bot(), chat, session.card_message_id)
-            await reply(update, t("cancel-stopped"))
+            await reply(update, t("cancel-stopped" if session.step else "cancel-nothing-yet"))
         elif person.awaiting_text:
             await reply(update, t("cancel-nothing-changed"))
         else:
@@ -276,12 +271,11 @@ class Session(Feature):
         """Text typed while a session is open: a pain rating when one is asked for."""
         message = update.effective_message
         assert message is not None and message.text is not None and session.id is not None
-        t = self.kernel.texts(context)
-        step = self.steps[session.step]
-        if step.kind == "exercise" or session.paused_for_pain:
-            await reply(update, t("waiting-for-button"))
+        t, reading = self.kernel.texts(context), parse_pain(message.text)
+        if self.steps[session.step].kind == "exercise" or session.paused_for_pain:
+            pain_during = reading.score is not None and not session.paused_for_pain
+            await reply(update, t("pain-mid-exercise" if pain_during else "waiting-for-button"))
             return
-        reading = parse_pain(message.text)
         if reading.score is None:
             assert reading.problem is not None
             text = pain_problem(t, reading.problem)

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.catalog import Html, Texts, joined
 from bot.coach.pain import PAIN_MAX, PAIN_MIN
 from bot.coach.progress import SessionRecord
+from bot.coach.safety import SEVERE_PAIN
 from bot.coach.session import (
     Advance,
     Continue,
@@ -80,9 +81,12 @@ def exercise_keyboard(
     side: Side | None = None,
     *,
     timer: bool = True,
+    running: bool = False,
 ) -> InlineKeyboardMarkup:
-    """Done, Skip, Too painful, Instructions again; the hold's timer (for `side`) unless
-    it is running (`timer=False`)."""
+    """Done, Skip, Too painful, Instructions again; the hold's timer (for `side`), or
+    while it runs (`running`) a button in its place that only says so - every button
+    keeps its place, so a quick second tap on the timer never lands on "Too painful";
+    none with `timer=False`."""
 
     def press(key: str, action: callbacks.SessionAction) -> InlineKeyboardButton:
         return button(t(key), callbacks.session_button(session_id, index, action))
@@ -91,8 +95,10 @@ def exercise_keyboard(
         [press("done-button", "done"), press("skip-button", "skip")],
         [press("too-painful-button", "too_painful"), press("again-button", "again")],
     ]
-    if exercise.hold_seconds and timer:
+    if exercise.hold_seconds and (timer or running):
         label = t("timer-button", seconds=exercise.hold_seconds, side=side_label(t, side))
+        if running:
+            label = t("timer-running-button")
         rows.insert(1, [button(label, callbacks.session_button(session_id, index, "timer"))])
     if exercise.video_url:
         rows.append([InlineKeyboardButton(t("video-button"), url=exercise.video_url)])
@@ -130,10 +136,10 @@ def too_painful_pause(
     safety: Safety,
     session_id: int,
     index: int,
-    next_is_rating: bool,
+    steps: tuple[Step, ...],
 ) -> Screen:
     """After "too painful": the handout's advice, then go on or stop and rate."""
-    go_on = "too-painful-rate-button" if next_is_rating else "too-painful-go-on-button"
+    go_on = go_on_key(steps, index)
     return Screen(
         t("too-painful", advice="\n".join(programme.pain_advice), stop_rule=safety.stop_rule.text),
         keyboard(
@@ -146,6 +152,16 @@ def too_painful_pause(
             ],
         ),
     )
+
+
+def go_on_key(steps: tuple[Step, ...], index: int) -> str:
+    """The "go on" choice after "too painful" says what comes: the rating, the other
+    side of the same exercise, or the next exercise."""
+    if steps[index].kind == "pain_after":
+        return "too-painful-rate-button"
+    if steps[index].exercise == steps[index - 1].exercise:
+        return "too-painful-go-on-side-button"
+    return "too-painful-go-on-button"
 
 
 def severe_pain_advice(t: Texts, safety: Safety) -> str:
@@ -190,8 +206,7 @@ def answered_text(
             choice = t("severe-pain-rerate-button" if going_on else "severe-pain-stop-button")
             advice = Html(severe_pain_advice(t, safety))
             return t("answered-severe-pause", advice=advice, choice=choice)
-        rate_next = steps[seen.step].kind == "pain_after"
-        go_on = "too-painful-rate-button" if rate_next else "too-painful-go-on-button"
+        go_on = go_on_key(steps, seen.step)
         painful = steps[seen.step - 1]  # the exercise answered "too painful"
         assert painful.exercise is not None  # (a too-painful pause follows an exercise)
         return t(
@@ -221,7 +236,9 @@ def holding_screen(t: Texts, session_id: int, index: int, step: Step) -> Screen:
         side=side_label(t, step.side),
         title=step.exercise.title,
     )
-    markup = exercise_keyboard(t, session_id, index, step.exercise, step.side, timer=False)
+    markup = exercise_keyboard(
+        t, session_id, index, step.exercise, step.side, timer=False, running=True
+    )
     return Screen(text, markup)
 
 
@@ -253,14 +270,18 @@ def rest_today_ask(t: Texts, programme: Programme) -> Screen:
     )
 
 
-def recall_severe_stop(t: Texts, safety: Safety, stopped: SessionRecord | None, today: date) -> str:
-    """Above the first question of a session after one stopped for severe pain."""
+def recall_severe_stop(
+    t: Texts, safety: Safety, stopped: SessionRecord | None, today: date, recent_worst: int | None
+) -> str:
+    """Above the first question of a session: a severe rating of the last few hours (a
+    check-in or a session's), or else a last session stopped for severe pain."""
+    if recent_worst is not None and recent_worst >= SEVERE_PAIN:
+        advice = safety.after_severe_stop.text
+        return t("recall-recent-severe", score=recent_worst, advice=advice)
     if stopped is None or stopped.pain_before is None:
         return ""
-    same_day = stopped.local_date == today
-    when = (
-        t("recall-earlier-today") if same_day else t("recall-on-day", day=t.day(stopped.local_date))
-    )
+    day = stopped.local_date
+    when = t("recall-earlier-today") if day == today else t("recall-on-day", day=t.day(day))
     return t(
         "recall-severe-stop",
         when=when,

@@ -70,9 +70,11 @@ async def test_free_text_in_the_middle_of_an_exercise(
     await alex.press_last("5")
     (reply,) = await alex.say("done it")
     assert "waiting for a button" in reply.text
-    # A number typed here is neither a result nor a check-in.
+    # A number typed here is neither a result nor a check-in: most likely pain right
+    # now, so the reply says how to tell the bot that.
     (reply,) = await alex.say("7")
-    assert "waiting for a button" in reply.text
+    assert "ask for your pain rating after the exercises" in reply.text
+    assert "Too painful" in reply.text
     assert await rows(engine, "SELECT * FROM exercise_results") == []
     assert await rows(engine, "SELECT * FROM pain_checkins") == []
     assert (await rows(engine, "SELECT step FROM sessions"))[0]["step"] == 1

@@ -169,9 +169,15 @@ async def test_hold_timer_counts_and_says_switch_sides(
     assert pressed.answer == "Timer started"
     (holding,) = pressed.messages
     assert "Hold for 1 second (left side): Figure 4 Stretch" in holding.text
-    assert not [label for label in holding.button_texts() if "timer" in label]
-    again = await alex.press(stretch, "⏱ Start 1 s timer (left side)", expect=0)
+    assert not [label for label in holding.button_texts() if "Start" in label]
+    # Every button keeps its place: a quick second tap on the timer's spot lands on a
+    # button that only says the timer runs, never on "Too painful".
+    assert holding.button_texts().index("⏱ Timer running…") == 2
+    assert stretch.button_texts().index("⏱ Start 1 s timer (left side)") == 2
+    again = await alex.press(holding, "⏱ Timer running…", expect=0)
     assert again.answer == "The timer is already running."
+    stale = await alex.press(stretch, "⏱ Start 1 s timer (left side)", expect=0)
+    assert stale.answer == "The timer is already running."
     for _ in range(300):
         if "1 second is up" in alex.last.text:
             break
@@ -323,3 +329,23 @@ async def test_instructions_again_on_a_full_step_changes_nothing(bot: object, al
     again = await alex.press(shown, "📖 Instructions again", expect=0)  # unchanged now
     assert again.messages == [] and len(alex.messages) == count
     assert live_session_messages(alex) == [shown]
+
+
+async def test_going_on_after_a_painful_left_side_names_the_right_side(
+    bot: object, alex: Person
+) -> None:
+    await _to_first_exercise(alex)
+    await alex.press_last("✅ Done")  # the bridge
+    (pause,) = (await alex.press_last("✋ Too painful")).messages  # prone, left side
+    assert pause.button_texts()[0] == "Go on to the right side"
+    (nxt,) = (await alex.press(pause, "Go on to the right side")).messages
+    assert "Prone Hip Extension** (right side)" in (nxt.html or "").replace("</b>", "**")
+
+
+async def test_cancel_before_any_answer_says_nothing_was_recorded(
+    bot: object, alex: Person
+) -> None:
+    await onboard(alex)
+    await alex.press_last("Start session")
+    (reply,) = await alex.say("/cancel")
+    assert "Nothing was recorded yet" in reply.text and "saved" not in reply.text

@@ -91,9 +91,9 @@ async def test_history_lists_the_last_sessions(
     (reply,) = await alex.say("/history")
     entries = reply.text.split("\n\n")[1:]
     assert len(entries) == 2
-    assert "pain 4/10 → 2/10; 0 of 6 exercises done." in entries[0]  # newest first
+    assert "pain 4/10 → 2/10; 0 of 6 exercises done in full." in entries[0]  # newest first
     assert "⏭ Skipped: Glute Hip Bridge, Prone Hip Extension" in entries[0]
-    assert "pain 5/10 → 3/10; 6 of 6 exercises done." in entries[1]
+    assert "pain 5/10 → 3/10; 6 of 6 exercises done in full." in entries[1]
     assert "✅ Done: Glute Hip Bridge" in entries[1]
 
 

@@ -48,7 +48,7 @@ async def test_a_session_stopped_for_pain_is_named_so_and_recalled_next_time(
     _chart, figures = await alex.say("/progress", expect=2)
     assert "Ended before any exercise was done: 1 session" in figures.text
     (first,) = await alex.say("/session")
-    assert "Earlier today, your pain was 9/10" in first.text
+    assert "In the last few hours you rated your pain 9/10" in first.text
     assert safety.after_severe_stop.text in first.text
     assert "How much pain do you have right now?" in first.text
 
@@ -210,4 +210,7 @@ async def test_a_low_check_in_soon_after_a_high_one_is_no_invitation(
     (reply,) = await alex.say("3")
     assert "Would you like to do your exercises" not in reply.text
     assert reply.button_texts() == []
-    assert safety.checkin_after_high.text in reply.text
+    assert safety.checkin_after_severe.text in reply.text  # the 10 is not forgotten
+    # And a session started now begins with it, whichever button starts it.
+    (first,) = await alex.say("/session")
+    assert "In the last few hours you rated your pain 10/10" in first.text

@@ -128,9 +128,14 @@ def test_a_check_in_gets_advice_about_the_pain_and_no_invitation_beside_it() -> 
         (Caution.CHECKIN_SEVERE,), invite_to_exercise=False
     )
     # A low rating soon after a high one: no cheering, a word to go gently instead.
-    assert after_checkin(Advice.NONE, high_earlier=True) == CheckinNotes(
+    assert after_checkin(Advice.NONE, earlier_worst=7) == CheckinNotes(
         (Caution.CHECKIN_AFTER_HIGH,), invite_to_exercise=False
     )
+    # After a severe one, not watered down to "go gently".
+    assert after_checkin(Advice.NONE, earlier_worst=10) == CheckinNotes(
+        (Caution.CHECKIN_AFTER_SEVERE,), invite_to_exercise=False
+    )
+    assert after_checkin(Advice.NONE, earlier_worst=5).invite_to_exercise
     # Each says which rule it is about: no "more than usual" for someone with no usual level.
     assert after_checkin(Advice.ABOVE_USUAL) == CheckinNotes(
         (Caution.CHECKIN_ABOVE_USUAL,), invite_to_exercise=False

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 
 from bot.catalog import Catalog
+from bot.coach.progress import SessionRecord
 from bot.coach.session import session_steps
 from bot.emulator.spec import ApiSpec
-from bot.programme import Programme
-from bot.telegram.steps import exercise_keyboard, step_screen
+from bot.programme import Programme, Safety
+from bot.telegram.steps import exercise_keyboard, recall_severe_stop, step_screen
 
 
 def _accepted(spec: ApiSpec, text: str, keyboard: object = None) -> list[str]:
@@ -52,3 +54,21 @@ def test_every_step_screen_is_valid(programme: Programme, catalog: Catalog, spec
     for index, step in enumerate(session_steps(programme)):
         screen = step_screen(t, programme, 2**40, index, step)
         assert _accepted(spec, screen.text, screen.keyboard) == []
+
+
+def test_a_stop_for_pain_is_recalled_by_its_day_once_hours_have_passed(
+    catalog: Catalog, safety: Safety
+) -> None:
+    t = catalog.texts()
+    today = date(2026, 12, 2)
+    stopped = SessionRecord(1, today, 9, None, 0, 11, finished=True)
+    assert recall_severe_stop(t, safety, stopped, today, None).startswith(
+        "⚠️ Earlier today, your pain was <b>9/10</b>"
+    )
+    older = SessionRecord(1, date(2026, 11, 30), 9, None, 0, 11, finished=True)
+    assert "Last time (" in recall_severe_stop(t, safety, older, today, 3)
+    # A severe rating of the last few hours comes first, whatever it was part of.
+    assert "In the last few hours you rated your pain <b>10/10</b>" in recall_severe_stop(
+        t, safety, older, today, 10
+    )
+    assert recall_severe_stop(t, safety, None, today, 7) == ""

@@ -41,7 +41,7 @@ progress-caption = Pain before and after each session (top) and sessions per day
 chart-title = Your pain and sessions, the last { $days } days ({ $zone })
 chart-pain-before = Pain before
 chart-pain-after = Pain after
-chart-not-counted = Pain before a session stopped early (not counted)
+chart-not-counted = Pain before a session with no exercise done (not counted)
 chart-today = Today
 chart-pain-axis = Pain ({ $pain_min }-{ $pain_max })
 chart-sessions = Sessions
@@ -53,7 +53,7 @@ history-entry =
     <b>{ $day }, { $time }</b> ({ $state }): pain { $before } → { $after }; { $done } of { $total ->
         [one] { $total } exercise
        *[other] { $total } exercises
-    } done.
+    } done in full.
     { $details }
 history-group = { $outcome }: { $names }
 history-finished = finished

@@ -10,6 +10,7 @@ start-anyway-button = Start another session anyway
 rest-today-chosen = Resting until tomorrow. Well done today.
 rest-today-declined = Another session today, then: go gently.
 recall-severe-stop = ⚠️ { $when }, your pain was <b>{ $score }/{ $pain_max }</b> and the session stopped there. { $advice } { ours }
+recall-recent-severe = ⚠️ In the last few hours you rated your pain <b>{ $score }/{ $pain_max }</b>. { $advice } { ours }
 recall-earlier-today = Earlier today
 recall-on-day = Last time ({ $day })
 pain-before-question =
@@ -46,6 +47,7 @@ skip-button = ⏭ Skip
 too-painful-button = ✋ Too painful
 again-button = 📖 Instructions again
 timer-button = ⏱ Start { $seconds } s timer{ $side }
+timer-running-button = ⏱ Timer running…
 video-button = ▶️ Watch the video
 
 outcome-done = ✅ Done
@@ -71,6 +73,7 @@ too-painful =
 
     What would you like to do?
 too-painful-go-on-button = Go on to the next one
+too-painful-go-on-side-button = Go on to the right side
 too-painful-rate-button = Rate my pain now
 too-painful-stop-button = Stop exercising, rate my pain
 severe-pain-advice = ⚠️ { $advice } { ours }
@@ -118,9 +121,11 @@ not-there-yet = Not there yet. Send /session to see where you are.
 session-was-left = You left this session. Send /session to carry on where you stopped.
 session-was-finished = That session is finished. Send /session to start a new one.
 session-was-earlier = That session was from an earlier day. Send /session to start today's.
+pain-mid-exercise = I'll ask for your pain rating after the exercises. If this one hurts now, press <b>✋ Too painful</b> under it; if the pain is severe, stop and rest.
 waiting-for-button = We're in the middle of a session, so I'm waiting for a button: use the ones under the exercise. /session shows it again; /cancel stops for now (your progress is kept).
 
 cancel-stopped = Okay, we've stopped here. Everything you've done is saved. Send /session later today to carry on where you left off.
+cancel-nothing-yet = Okay, we've stopped. Nothing was recorded yet; send /session when you're ready to start.
 cancel-nothing-changed = Okay, cancelled. Nothing was changed.
 cancel-nothing = There's nothing to cancel right now. /help lists what I can do.
 
