@@ -231,3 +231,19 @@ async def test_a_reply_lost_to_an_outage_arrives_once_telegram_is_back(
     # And the session goes on from it.
     (nxt,) = (await alex.press(step, "✅ Done")).messages
     assert "Exercise 2 of 6" in nxt.text
+
+
+async def test_an_owed_reply_is_tried_again_until_telegram_is_back(
+    bot: object, emulator: BotApiEmulator, alex: Person, engine: AsyncEngine
+) -> None:
+    """The outage outlasts the first try to send the owed reply: it is tried again later
+    (3 s, then 6 s), still once."""
+    await onboard(alex)
+    await alex.press_last("Start session")
+    question = alex.last.snapshot()
+    emulator.fail_for(7.0)
+    await emulator.press(alex.user_id, question, "4")
+    await _until_shown(alex, "Exercise 1 of 6", within=30)
+    await emulator.settle(quiet=1.0, within=20)
+    assert len([m for m in alex.messages if "Exercise 1 of 6" in m.text]) == 1
+    assert await rows(engine, "SELECT * FROM pending_replies") == []
