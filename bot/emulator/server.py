@@ -156,6 +156,12 @@ class BotApiEmulator:
 
     held_requests = 0
 
+    def hold_answers(self, method: str) -> None:
+        """Carry out `method` but keep its answer back until `release_held` (a crash
+        while Telegram has the request: the bot never hears back)."""
+        self.hold.add(method)
+        self._held.clear()
+
     def release_held(self) -> None:
         self.hold.clear()
         self._held.set()

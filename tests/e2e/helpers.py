@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.emulator import SentMessage
 from tests.e2e.person import Person
 
 
@@ -31,3 +32,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def session_card(person: Person, step: int) -> SentMessage | None:
+    """The newest message whose buttons are for session step `step`."""
+    for message in reversed(person.messages):
+        data = [b.get("callback_data", "") for b in message.buttons()]
+        if any(d.startswith("s:") and d.split(":")[2] == str(step) for d in data):
+            return message
+    return None

@@ -18,18 +18,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.emulator import BotApiEmulator, SentMessage
-from tests.e2e.helpers import onboard, rows
+from bot.emulator import BotApiEmulator
+from tests.e2e.helpers import onboard, rows, session_card
 from tests.e2e.person import Person
-
-
-def _card(person: Person, step: int) -> SentMessage | None:
-    """The newest message whose buttons are for session step `step`."""
-    for message in reversed(person.messages):
-        data = [b.get("callback_data", "") for b in message.buttons()]
-        if any(d.startswith("s:") and d.split(":")[2] == str(step) for d in data):
-            return message
-    return None
 
 
 async def _until(check: Callable[[], object], what: str, within: float = 30.0) -> None:
@@ -59,8 +50,8 @@ async def test_a_whole_session_through_telegram_s_bad_moments(
     }
     taps = ["4", *["✅ Done"] * 11, "2"]
     for step, label in enumerate(taps):
-        await _until(lambda s=step: _card(alex, s) is not None, f"the card for step {step}")
-        card = _card(alex, step)
+        await _until(lambda s=step: session_card(alex, s) is not None, f"the card for step {step}")
+        card = session_card(alex, step)
         assert card is not None
         faults.get(step, lambda: None)()
         await emulator.press(alex.user_id, card.snapshot(), label)
