@@ -112,6 +112,8 @@ class BotApiEmulator:
         self.webhook_answers: list[int] = []  # each post's status (0: no answer)
         self.webhook_retry_pause = 0.3
         self._failing_until = 0.0
+        self.drops: dict[str, int] = {}
+        self.hangs: dict[str, list[tuple[float, bool]]] = {}
         self._failing_status = 500
         self._deliveries: set[asyncio.Future[None]] = set()
         self._last_delivery: dict[int, asyncio.Future[None]] = {}
@@ -207,6 +209,22 @@ class BotApiEmulator:
             if method == "answerCallbackQuery" and query_id:
                 self.callback_answers[str(query_id)] = {"failed": "Telegram was down"}
             return _error(self._failing_status, "Internal Server Error")
+        if self.drops.get(method):
+            # The request is lost on the way: not carried out, and no answer ever comes.
+            self.drops[method] -= 1
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=504)
+        hung = self.hangs.get(method)
+        answer_after = 0.0
+        if hung:
+            seconds, then_process = hung.pop(0)
+            if not then_process:
+                await asyncio.sleep(seconds)
+                return _error(504, "Gateway Timeout")
+            # Carried out now, answered too late: the bot gives up first. (Waiting before
+            # carrying it out would not do: aiohttp cancels a handler whose client left.)
+            answer_after = seconds
         faults = self.faults.get(method)
         if faults:
             fault = faults[0]
@@ -240,6 +258,8 @@ class BotApiEmulator:
         if method in self.hold:
             self.held_requests += 1
             await self._held.wait()
+        if answer_after:
+            await asyncio.sleep(answer_after)
         return web.json_response({"ok": True, "result": result})
 
     def _flooded(self) -> bool:
@@ -615,6 +635,17 @@ class BotApiEmulator:
                 return
             await asyncio.sleep(0.02)
         raise TimeoutError("the bot did not go quiet")
+
+    def drop_next(self, method: str, count: int = 1) -> None:
+        """Lose the next `count` requests of `method`: never carried out, never answered
+        (the connection closes), as when the network drops them."""
+        self.drops[method] = self.drops.get(method, 0) + count
+
+    def hang_next(self, method: str, seconds: float, *, then_process: bool = True) -> None:
+        """The next request of `method` gets no answer for `seconds` (longer than the
+        bot's time-out, so it gives up): carried out all the same (`then_process`: the
+        answer is what is lost), or not at all."""
+        self.hangs.setdefault(method, []).append((seconds, then_process))
 
     def fail_for(self, seconds: float, status: int = 500) -> None:
         """Answer every request with `status` for the next `seconds` (an outage)."""

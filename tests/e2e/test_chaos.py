@@ -42,8 +42,10 @@ async def test_a_whole_session_through_telegram_s_bad_moments(
     await alex.press_last("Start session")
     faults: dict[int, Callable[[], None]] = {
         1: lambda: emulator.fail_next("editMessageText", 502, "Bad Gateway", count=2),
-        3: lambda: emulator.delays.setdefault("answerCallbackQuery", []).append(6.0),
-        5: lambda: emulator.delays.setdefault("editMessageText", []).append(6.0),
+        3: lambda: emulator.hang_next("answerCallbackQuery", 6.0, then_process=True),
+        4: lambda: emulator.drop_next("editMessageText"),
+        5: lambda: emulator.hang_next("editMessageText", 6.0, then_process=True),
+        6: lambda: emulator.hang_next("editMessageText", 6.0, then_process=False),
         7: lambda: emulator.fail_for(3.0),
         9: lambda: emulator.fail_next("editMessageText", 500, "Internal Server Error"),
         12: lambda: emulator.fail_next("editMessageText", 502, "Bad Gateway"),
