@@ -213,3 +213,63 @@ async def test_a_redelivered_update_is_handled_once(
     assert len(await rows(db, "SELECT * FROM pain_checkins")) == 1  # one record
     (entry,) = await rows(db, "SELECT finished_at FROM webhook_updates WHERE update_id = 900001")
     assert entry["finished_at"] is not None
+
+
+async def test_an_update_in_hand_at_a_kill_is_posted_again_and_counted_once(
+    emulator: BotApiEmulator, database_url: str, tmp_path: Path, alex: Person
+) -> None:
+    """kill -9 while a check-in's reply is carried out but not yet answered: Telegram got
+    no 200, so it posts the update again; the restarted instance waits out the dead one's
+    claim (TAKEN_FOR), takes it over, records it once, and does not reply twice."""
+    port = free_port()
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url,
+           "DATABASE_URL": database_url, "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+           "WEBHOOK_SECRET": SECRET, "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port),
+           "LOG_LEVEL": "INFO"}  # fmt: skip
+    emulator.webhook_retry_pause = 1.0
+
+    def start(n: int) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"bot-{n}.log").open("wb")
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "webhook"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+
+    first = start(0)
+    second = None
+    try:
+        await _wait_until(lambda: emulator.webhook is not None, "the webhook to be set", 30)
+        await onboard(alex)
+        held = emulator.held_requests
+        emulator.hold_answers("sendMessage")
+        await emulator.send_text(alex.user_id, "6")
+        await _wait_until(lambda: emulator.held_requests > held, "the reply to be carried out")
+        first.send_signal(signal.SIGKILL)
+        await _wait_until(lambda: first.poll() is not None, "the kill")
+        emulator.release_held()
+        replies = len([m for m in alex.messages if "6/10" in m.text])
+        assert replies == 1
+        second = start(1)
+        listening = tmp_path / "bot-1.log"
+        await _wait_until(lambda: "listening" in listening.read_text(), "the restart", 30)
+        await emulator.settle(quiet=1.0, within=90)  # the redelivery, after TAKEN_FOR
+        assert 0 in emulator.webhook_answers or 503 in emulator.webhook_answers
+        assert emulator.webhook_answers[-1] == 200
+        assert len([m for m in alex.messages if "6/10" in m.text]) == 1  # no second reply
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    await _wait_until(lambda p=process: p.poll() is not None, "a stop", 15)
+                finally:
+                    if process.poll() is None:
+                        process.kill()
+    engine = create_async_engine(database_url)
+    try:
+        assert len(await rows(engine, "SELECT * FROM pain_checkins")) == 1  # recorded once
+        (entry,) = await rows(
+            engine, "SELECT finished_at FROM webhook_updates ORDER BY update_id DESC LIMIT 1"
+        )
+        assert entry["finished_at"] is not None
+    finally:
+        await engine.dispose()
