@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -41,3 +44,12 @@ def session_card(person: Person, step: int) -> SentMessage | None:
         if any(d.startswith("s:") and d.split(":")[2] == str(step) for d in data):
             return message
     return None
+
+
+async def wait_until(check: Callable[[], object], what: str, within: float = 30.0) -> None:
+    """Poll `check` until it holds; fail naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -12,23 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotApiEmulator
-from tests.e2e.helpers import onboard, rows, session_card
+from tests.e2e.helpers import onboard, rows, session_card, wait_until
 from tests.e2e.person import Person
-
-
-async def _until(check: Callable[[], object], what: str, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_whole_session_through_telegram_s_bad_moments(
@@ -52,14 +43,18 @@ async def test_a_whole_session_through_telegram_s_bad_moments(
     }
     taps = ["4", *["✅ Done"] * 11, "2"]
     for step, label in enumerate(taps):
-        await _until(lambda s=step: session_card(alex, s) is not None, f"the card for step {step}")
+        await wait_until(
+            lambda s=step: session_card(alex, s) is not None, f"the card for step {step}"
+        )
         card = session_card(alex, step)
         assert card is not None
         faults.get(step, lambda: None)()
         await emulator.press(alex.user_id, card.snapshot(), label)
         if step < len(taps) - 1:
             continue
-        await _until(lambda: any("Session complete" in m.text for m in alex.messages), "the end")
+        await wait_until(
+            lambda: any("Session complete" in m.text for m in alex.messages), "the end"
+        )
     await emulator.settle(quiet=1.0, within=30)
     await asyncio.sleep(1.5)  # the hung requests land meanwhile
 

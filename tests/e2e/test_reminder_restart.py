@@ -17,8 +17,8 @@ from bot.store.engine import create_engine, migrate
 from bot.store.seed import insert_people, person_row
 from bot.telegram.sweep import SENDERS
 from tests.conftest import TOKEN
-from tests.e2e.helpers import rows
-from tests.e2e.test_restart import ROOT, _wait_until
+from tests.e2e.helpers import rows, wait_until
+from tests.e2e.test_restart import ROOT
 
 PEOPLE = 500
 
@@ -65,7 +65,7 @@ async def restart_until_everyone_has_theirs(
     processes: list[subprocess.Popen[bytes]],
 ) -> None:
     processes.append(start_bot(emulator, database_url, log))
-    await _wait_until(
+    await wait_until(
         lambda: len(reminders_per_person(emulator)) == PEOPLE, "everyone's reminder", 60
     )
     await emulator.settle(quiet=0.5)
@@ -76,7 +76,7 @@ async def stop_all(emulator: BotApiEmulator, processes: list[subprocess.Popen[by
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-            await _wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
+            await wait_until(lambda p=process: p.poll() is not None, "a stop", 20)
 
 
 async def test_kill_in_the_middle_of_a_batch(
@@ -99,9 +99,9 @@ async def test_kill_in_the_middle_of_a_batch(
     first = start_bot(emulator, database_url, log)
     processes = [first]
     try:
-        await _wait_until(lambda: emulator.held_requests >= SENDERS, "the senders to block", 60)
+        await wait_until(lambda: emulator.held_requests >= SENDERS, "the senders to block", 60)
         first.send_signal(signal.SIGKILL)
-        await _wait_until(lambda: first.poll() is not None, "the kill")
+        await wait_until(lambda: first.poll() is not None, "the kill")
         in_flight = emulator.held_requests
         emulator.on_request = None
         emulator.release_held()
@@ -137,10 +137,10 @@ async def test_sigterm_in_the_middle_of_a_batch_finishes_the_sends_in_flight(
     first = start_bot(emulator, database_url, log)
     processes = [first]
     try:
-        await _wait_until(lambda: len(reminders_per_person(emulator)) >= 150, "150 sent", 60)
+        await wait_until(lambda: len(reminders_per_person(emulator)) >= 150, "150 sent", 60)
         first.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
-        await _wait_until(lambda: first.poll() is not None, "a graceful stop", 15)
+        await wait_until(lambda: first.poll() is not None, "a graceful stop", 15)
         assert time.monotonic() - stopped < 10
         assert first.returncode == 0
         assert len(reminders_per_person(emulator)) < PEOPLE

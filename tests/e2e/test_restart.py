@@ -16,18 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.emulator import BotApiEmulator
 from tests.conftest import TOKEN
-from tests.e2e.helpers import free_port, onboard, rows, session_card
+from tests.e2e.helpers import free_port, onboard, rows, session_card, wait_until
 from tests.e2e.person import Person
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def _wait_until(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
-    for _ in range(int(within / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -62,7 +54,7 @@ async def process_bot(
             process.send_signal(signal.SIGINT)
             # Wait without blocking the loop: the emulator must answer the bot's last calls.
             try:
-                await _wait_until(lambda p=process: p.poll() is not None, "a clean stop", 15)
+                await wait_until(lambda p=process: p.poll() is not None, "a clean stop", 15)
             finally:
                 if process.poll() is None:
                     process.kill()
@@ -83,7 +75,7 @@ async def test_sigkill_mid_session_loses_nothing(
     database_url: str,
 ) -> None:
     first = process_bot()
-    await _wait_until(lambda: "short_description" in emulator.bot_profile, "the bot to start")
+    await wait_until(lambda: "short_description" in emulator.bot_profile, "the bot to start")
     await onboard(alex)
     await alex.press_last("Start session")
     await alex.press_last("3")
@@ -93,9 +85,9 @@ async def test_sigkill_mid_session_loses_nothing(
     # bot is killed before it hears back.
     emulator.hold.add("editMessageText")  # the tapped step becomes the next
     query = await emulator.press(alex.user_id, alex.last, "⏭ Skip")
-    await _wait_until(lambda: emulator.held_requests == 1, "the next exercise to be sent")
+    await wait_until(lambda: emulator.held_requests == 1, "the next exercise to be sent")
     first.send_signal(signal.SIGKILL)
-    await _wait_until(lambda: first.poll() is not None, "the kill")
+    await wait_until(lambda: first.poll() is not None, "the kill")
     emulator.release_held()
     # Telegram gives up on a tap nobody answered; so does the emulator.
     emulator.callback_answers[query] = {"expired": True}
@@ -103,7 +95,7 @@ async def test_sigkill_mid_session_loses_nothing(
 
     emulator.bot_profile.clear()
     process_bot()
-    await _wait_until(lambda: "short_description" in emulator.bot_profile, "the restart")
+    await wait_until(lambda: "short_description" in emulator.bot_profile, "the restart")
     pressed = await alex.press_last("✅ Done")
     assert pressed.answer == "Saved"
     assert "Side Lying Hip Abduction (left side)" in alex.last.text
@@ -223,12 +215,12 @@ async def test_three_kills_during_a_session_lose_nothing_and_repeat_nothing(
         calm[3]: lambda: emulator.hang_next("editMessageText", 6.0, then_process=True),
     }
     bot = process_bot()
-    await _wait_until(lambda: "short_description" in emulator.bot_profile, "the bot to start")
+    await wait_until(lambda: "short_description" in emulator.bot_profile, "the bot to start")
     await onboard(alex)
     await alex.press_last("Start session")
     taps = ["4", *["✅ Done"] * 11, "2"]
     for step, label in enumerate(taps):
-        await _wait_until(
+        await wait_until(
             lambda s=step: session_card(alex, s) is not None, f"the card for step {step}"
         )
         card = session_card(alex, step)
@@ -240,15 +232,15 @@ async def test_three_kills_during_a_session_lose_nothing_and_repeat_nothing(
         held = emulator.held_requests
         emulator.hold_answers("editMessageText")
         query = await emulator.press(alex.user_id, card.snapshot(), label)
-        await _wait_until(lambda h=held: emulator.held_requests > h, "the reply to be carried out")
+        await wait_until(lambda h=held: emulator.held_requests > h, "the reply to be carried out")
         bot.send_signal(signal.SIGKILL)
-        await _wait_until(lambda b=bot: b.poll() is not None, "the kill")
+        await wait_until(lambda b=bot: b.poll() is not None, "the kill")
         emulator.release_held()
         emulator.callback_answers[query] = emulator.callback_answers[query] or {"expired": True}
         emulator.bot_profile.clear()
         bot = process_bot()
-        await _wait_until(lambda: "short_description" in emulator.bot_profile, "the restart")
-    await _wait_until(lambda: any("Session complete" in m.text for m in alex.messages), "the end")
+        await wait_until(lambda: "short_description" in emulator.bot_profile, "the restart")
+    await wait_until(lambda: any("Session complete" in m.text for m in alex.messages), "the end")
     await emulator.settle(quiet=0.5, within=20)
     engine: AsyncEngine = create_async_engine(database_url)
     try:

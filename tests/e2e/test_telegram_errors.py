@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.emulator import BotApiEmulator
 from bot.logs import configure_logging
 from tests.conftest import TOKEN
-from tests.e2e.helpers import onboard, rows
+from tests.e2e.helpers import onboard, rows, wait_until
 from tests.e2e.person import Person
 
 
@@ -200,11 +200,11 @@ async def test_a_refused_answer_to_a_press_does_not_stop_the_next_step(
 
 async def _until_shown(person: Person, text: str, within: float = 15.0) -> None:
     """Wait for a message (new or edited) with `text` in the person's chat."""
-    for _ in range(int(within / 0.05)):
-        if any(text in m.text for m in person.messages):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{text!r} never shown")
+
+    def shown() -> bool:
+        return any(text in m.text for m in person.messages)
+
+    await wait_until(shown, f"{text!r} to be shown", within)
 
 
 async def test_a_reply_lost_to_an_outage_arrives_once_telegram_is_back(

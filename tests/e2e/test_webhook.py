@@ -24,10 +24,10 @@ from bot.emulator import BotApiEmulator
 from bot.programme import Programme, Safety
 from bot.webhook import serving, web_app
 from tests.conftest import TOKEN
-from tests.e2e.helpers import free_port, onboard, rows
+from tests.e2e.helpers import free_port, onboard, rows, wait_until
 from tests.e2e.history import do_session
 from tests.e2e.person import Person
-from tests.e2e.test_restart import ROOT, _wait_until
+from tests.e2e.test_restart import ROOT
 
 SECRET = "s3cret-Token_1"
 
@@ -154,20 +154,20 @@ async def test_sigterm_finishes_the_update_in_hand_and_exits(
         [sys.executable, "-m", "bot", "webhook"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
     try:
-        await _wait_until(lambda: emulator.webhook is not None, "the webhook to be set", 30)
+        await wait_until(lambda: emulator.webhook is not None, "the webhook to be set", 30)
         await onboard(alex)
         # Telegram is slow to take the next message: the update is still in hand when the
         # signal comes.
         emulator.delays["sendMessage"] = [2.0]
         sent_before = len(emulator.requests)
         await emulator.send_text(alex.user_id, "/session")
-        await _wait_until(
+        await wait_until(
             lambda: any(m == "sendMessage" for m, _ in emulator.requests[sent_before:]),
             "the reply to be on its way",
         )
         process.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
-        await _wait_until(lambda: process.poll() is not None, "a graceful stop", 15)
+        await wait_until(lambda: process.poll() is not None, "a graceful stop", 15)
         # The process waited for the reply (held 2 s by the emulator) before exiting.
         assert "pain" in alex.messages[-1].text.lower()
         assert 1.5 < time.monotonic() - stopped < 10
@@ -237,20 +237,20 @@ async def test_an_update_in_hand_at_a_kill_is_posted_again_and_counted_once(
     first = start(0)
     second = None
     try:
-        await _wait_until(lambda: emulator.webhook is not None, "the webhook to be set", 30)
+        await wait_until(lambda: emulator.webhook is not None, "the webhook to be set", 30)
         await onboard(alex)
         held = emulator.held_requests
         emulator.hold_answers("sendMessage")
         await emulator.send_text(alex.user_id, "6")
-        await _wait_until(lambda: emulator.held_requests > held, "the reply to be carried out")
+        await wait_until(lambda: emulator.held_requests > held, "the reply to be carried out")
         first.send_signal(signal.SIGKILL)
-        await _wait_until(lambda: first.poll() is not None, "the kill")
+        await wait_until(lambda: first.poll() is not None, "the kill")
         emulator.release_held()
         replies = len([m for m in alex.messages if "6/10" in m.text])
         assert replies == 1
         second = start(1)
         listening = tmp_path / "bot-1.log"
-        await _wait_until(lambda: "listening" in listening.read_text(), "the restart", 30)
+        await wait_until(lambda: "listening" in listening.read_text(), "the restart", 30)
         await emulator.settle(quiet=1.0, within=90)  # the redelivery, after TAKEN_FOR
         assert 0 in emulator.webhook_answers or 503 in emulator.webhook_answers
         assert emulator.webhook_answers[-1] == 200
@@ -260,7 +260,7 @@ async def test_an_update_in_hand_at_a_kill_is_posted_again_and_counted_once(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGINT)
                 try:
-                    await _wait_until(lambda p=process: p.poll() is not None, "a stop", 15)
+                    await wait_until(lambda p=process: p.poll() is not None, "a stop", 15)
                 finally:
                     if process.poll() is None:
                         process.kill()
