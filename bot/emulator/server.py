@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -25,6 +25,9 @@ from aiohttp import web
 from bot.emulator.spec import ApiSpec, html_to_text
 
 log = logging.getLogger(__name__)
+
+# When Telegram carries out a request whose answer the bot never gets (hang_next).
+CarriedOut = Literal["at once", "late", "never"]
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Coach", "username": "coach_test_bot"}
 
@@ -113,7 +116,7 @@ class BotApiEmulator:
         self.webhook_retry_pause = 0.3
         self._failing_until = 0.0
         self.drops: dict[str, int] = {}
-        self.hangs: dict[str, list[tuple[float, bool]]] = {}
+        self.hangs: dict[str, list[tuple[float, CarriedOut]]] = {}
         self._failing_status = 500
         self._deliveries: set[asyncio.Future[None]] = set()
         self._last_delivery: dict[int, asyncio.Future[None]] = {}
@@ -218,12 +221,16 @@ class BotApiEmulator:
         hung = self.hangs.get(method)
         answer_after = 0.0
         if hung:
-            seconds, then_process = hung.pop(0)
-            if not then_process:
+            seconds, carried_out = hung.pop(0)
+            if carried_out == "late":
+                # In a task of its own, so that it happens even though the bot has hung up.
+                late = asyncio.ensure_future(self._carry_out_late(method, params, seconds))
+                self._deliveries.add(late)
+                late.add_done_callback(self._deliveries.discard)
+            if carried_out != "at once":
                 await asyncio.sleep(seconds)
                 return _error(504, "Gateway Timeout")
-            # Carried out now, answered too late: the bot gives up first. (Waiting before
-            # carrying it out would not do: aiohttp cancels a handler whose client left.)
+            # Carried out now, answered too late: the bot gives up first.
             answer_after = seconds
         faults = self.faults.get(method)
         if faults:
@@ -641,11 +648,24 @@ class BotApiEmulator:
         (the connection closes), as when the network drops them."""
         self.drops[method] = self.drops.get(method, 0) + count
 
-    def hang_next(self, method: str, seconds: float, *, then_process: bool = True) -> None:
+    def hang_next(
+        self, method: str, seconds: float, *, carried_out: CarriedOut = "at once"
+    ) -> None:
         """The next request of `method` gets no answer for `seconds` (longer than the
-        bot's time-out, so it gives up): carried out all the same (`then_process`: the
-        answer is what is lost), or not at all."""
-        self.hangs.setdefault(method, []).append((seconds, then_process))
+        bot's time-out, so it gives up). Telegram carries it out all the same: "at once"
+        (only the answer is lost), "late" (when the `seconds` are up, after whatever the
+        bot did meanwhile: a retry, a newer edit), or "never"."""
+        self.hangs.setdefault(method, []).append((seconds, carried_out))
+
+    async def _carry_out_late(self, method: str, params: dict[str, Any], seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        try:
+            getattr(self, f"_api_{method}")(params)
+        except _ApiError as error:
+            log.info("a late %s was refused: %s", method, error.description)
+            return
+        async with self._changed:
+            self._changed.notify_all()
 
     def fail_for(self, seconds: float, status: int = 500) -> None:
         """Answer every request with `status` for the next `seconds` (an outage)."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from telegram import MaybeInaccessibleMessage, Message
+
 from bot.coach.pain import PAIN_MAX, PAIN_MIN
+from bot.coach.session import Outcome
 
 SessionAction = Literal["done", "skip", "too_painful", "again", "timer", "continue", "finish"]
 _ACTION_CODES: dict[SessionAction, str] = {
@@ -25,6 +28,12 @@ _ACTION_CODES: dict[SessionAction, str] = {
     "finish": "f",
 }
 _CODE_ACTIONS = {code: action for action, code in _ACTION_CODES.items()}
+# The actions that answer an exercise, and the outcome each records.
+PRESSED_OUTCOMES: dict[SessionAction | None, Outcome] = {
+    "done": Outcome.DONE,
+    "skip": Outcome.SKIPPED,
+    "too_painful": Outcome.TOO_PAINFUL,
+}
 
 SESSION_PATTERN = r"^s:"
 
@@ -93,6 +102,23 @@ def parse_session_press(data: str) -> SessionPress | None:
     if code.startswith("n") and code[1:].isdigit() and PAIN_MIN <= int(code[1:]) <= PAIN_MAX:
         return SessionPress(session_id, step, pain=int(code[1:]))
     return None
+
+
+def shows_earlier_step(
+    message: MaybeInaccessibleMessage | None, card_message_id: int | None, step: int
+) -> bool:
+    """Whether `message`, as Telegram has it now, is the session's own message and its
+    buttons are for a step before `step` (an edit carried out late put them back)."""
+    if not isinstance(message, Message) or message.message_id != card_message_id:
+        return False
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data
+            press = parse_session_press(data) if isinstance(data, str) else None
+            if press is not None:
+                return press.step < step
+    return False
 
 
 # Buttons of a reminder: "rm:<delivery id>:<action>".

@@ -12,11 +12,19 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -34,6 +42,7 @@ from bot.config import Settings
 from bot.programme import Programme, Safety
 from bot.store.models import ExerciseSession, User
 from bot.store.queries import Store
+from bot.telegram.ratelimit import CARD_EDIT
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +216,19 @@ class Kernel:
         """Show a session's next step. A tap's own message is edited into it: one request,
         and the old buttons go with it. Otherwise (typed text, /session) a new message
         takes over and the one before loses its buttons: one message at a time carries
-        the session's live buttons."""
+        the session's live buttons.
+
+        An edit that timed out is not tried again: Telegram may carry it out later, after
+        any newer edit, and put this step back over a later one. The step goes out as a
+        new message instead, and a late edit lands on a message that no longer counts."""
         markup = screen.keyboard if screen else None
         query = update.callback_query
         if query is not None and query.message is not None and not new:
             try:
-                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                await edit_card(query, query.message, text, markup)
                 return
+            except TimedOut:
+                log.warning("editing the session's message timed out: sending the step anew")
             except BadRequest as error:
                 if "not modified" in error.message:
                     return  # it shows this step already ("Instructions again" in full)
@@ -258,6 +273,25 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 
 async def show(update: Update, screen: Screen) -> Message:
     return await reply(update, screen.text, screen.keyboard)
+
+
+async def edit_card(
+    query: CallbackQuery,
+    message: MaybeInaccessibleMessage,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """Edit a session's tapped message, not tried again after a time-out (CARD_EDIT)."""
+    # The Application builds an ExtBot, whose methods take the rate limiter's arguments.
+    bot = cast(ExtBot[Any], query.get_bot())
+    await bot.edit_message_text(
+        text,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        rate_limit_args=CARD_EDIT,
+    )
 
 
 async def close_buttons(query: CallbackQuery, text: str) -> None:

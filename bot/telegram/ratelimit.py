@@ -10,7 +10,11 @@ room straight away.
 
 A 429 answer (RetryAfter) pauses all requests for the time Telegram asks, then the same
 request is tried again, up to `max_retries` times. A 5xx or a time-out is tried again
-after a short pause, len(FAILURE_BACKOFF) times.
+after a short pause, len(FAILURE_BACKOFF) times, with one exception: an edit marked
+CARD_EDIT that timed out goes back to its caller. Telegram may still carry it out, after
+a retry and after a newer edit of the same message, and would then put an old step back
+on the session's message; the caller shows the step in a new message instead, so that a
+late edit can only land on a message that no longer matters (kernel.put_card).
 
 The answer to a button press (answerCallbackQuery) is a courtesy: it only stops the
 button's spinner. By the time it is sent, the press is stored, so a failed, lost or
@@ -29,7 +33,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot.telegram.transport import describe
@@ -37,6 +41,8 @@ from bot.telegram.transport import describe
 log = logging.getLogger(__name__)
 
 BULK = "bulk"
+# An edit of the session's live message: not tried again after a time-out (see above).
+CARD_EDIT = "card-edit"
 CALLBACK_ANSWER = "answerCallbackQuery"
 # Methods with a retry loop of their own, which says in the log when the next try comes:
 # the updater's for getUpdates and deleteWebhook, bot/lifecycle.py's for the first calls.
@@ -141,6 +147,7 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 if (
                     isinstance(error, BadRequest)
                     or endpoint in _OWN_RETRIES
+                    or (isinstance(error, TimedOut) and rate_limit_args == CARD_EDIT)
                     or failure_retries == len(FAILURE_BACKOFF)
                 ):
                     raise

@@ -47,11 +47,6 @@ from bot.telegram.steps import (
 from bot.telegram.summary import SessionEnd, rating_advice
 from bot.telegram.timers import Timers
 
-_PRESSED_OUTCOMES = {
-    "done": core.Outcome.DONE,
-    "skip": core.Outcome.SKIPPED,
-    "too_painful": core.Outcome.TOO_PAINFUL,
-}
 _CLOSED_NOTES = {
     SessionStatus.LEFT: "session-was-left",
     SessionStatus.FINISHED: "session-was-finished",
@@ -237,6 +232,12 @@ class Session(Feature):
             await query.answer(t(_CLOSED_NOTES.get(session.status, "session-was-earlier")))
             return
         if press.step != session.step:
+            # The session's own message showing an earlier step (an edit Telegram carried
+            # out late put it back) is brought up to date, so nobody is stuck on it.
+            if callbacks.shows_earlier_step(query.message, session.card_message_id, session.step):
+                await query.answer(t("already-recorded-here"))
+                await self.show_step(update, context, session, new=False)
+                return
             await query.answer(
                 t("already-recorded" if press.step < session.step else "not-there-yet")
             )
@@ -248,7 +249,7 @@ class Session(Feature):
         if press.action == "timer":
             await self.timers.start(update, context, session)
             return
-        if press.action in _PRESSED_OUTCOMES and self._double_tap(session):
+        if press.action in callbacks.PRESSED_OUTCOMES and self._double_tap(session):
             await query.answer(t("double-tap"))
             return
         event: core.Event
@@ -259,7 +260,7 @@ class Session(Feature):
         elif press.action == "finish":
             event = core.FinishEarly()
         else:
-            event = core.Report(_PRESSED_OUTCOMES[press.action or "done"])
+            event = core.Report(callbacks.PRESSED_OUTCOMES[press.action or "done"])
         await self.answer(update, context, session, event, query)
 
     def _double_tap(self, session: ExerciseSession) -> bool:

@@ -12,12 +12,12 @@ from typing import Any, cast
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
 from telegram.ext import BaseHandler, JobQueue
 
 from bot.coach.states import SessionStatus
 from bot.store.models import ExerciseSession
-from bot.telegram.kernel import Context, Feature, Kernel
+from bot.telegram.kernel import Context, Feature, Kernel, edit_card
 from bot.telegram.steps import holding_screen, time_up_screen
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,12 @@ class Timers(Feature):
         # The step's message becomes the hold: which exercise and side, and its buttons.
         screen = holding_screen(t, session.id, session.step, step)
         try:
-            await query.edit_message_text(
-                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
+            # Not tried again after a time-out (see kernel.put_card): a late hold screen
+            # could cover the step the person has moved on to.
+            if query.message is not None:
+                await edit_card(query, query.message, screen.text, screen.keyboard)
+        except TimedOut:
+            log.warning("showing the hold timed out: the timer runs all the same")
         except BadRequest as error:
             log.debug("could not show the hold in the step's message: %s", error)
         self._schedule(

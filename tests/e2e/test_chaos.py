@@ -1,6 +1,7 @@
 """A whole session through Telegram's bad moments, in one run: a burst of 5xx, a send
 that hangs past the time-out and is carried out after all, an answer to a tap that does
-the same, an outage of several seconds, a lone 500. The person taps through as they
+the same, an edit carried out only after the bot has given up on it (and moved on), an
+outage of several seconds, a lone 500. The person taps through as they
 would, always on the newest message with the session's buttons; at the end every step
 and side has exactly one result, both pain ratings are stored, every tap was answered
 (or, during the outage, could not be), and nothing was logged as a fault of ours.
@@ -33,12 +34,13 @@ async def test_a_whole_session_through_telegram_s_bad_moments(
     await alex.press_last("Start session")
     faults: dict[int, Callable[[], None]] = {
         1: lambda: emulator.fail_next("editMessageText", 502, "Bad Gateway", count=2),
-        3: lambda: emulator.hang_next("answerCallbackQuery", 6.0, then_process=True),
+        3: lambda: emulator.hang_next("answerCallbackQuery", 6.0, carried_out="at once"),
         4: lambda: emulator.drop_next("editMessageText"),
-        5: lambda: emulator.hang_next("editMessageText", 6.0, then_process=True),
-        6: lambda: emulator.hang_next("editMessageText", 6.0, then_process=False),
+        5: lambda: emulator.hang_next("editMessageText", 6.0, carried_out="at once"),
+        6: lambda: emulator.hang_next("editMessageText", 6.0, carried_out="never"),
         7: lambda: emulator.fail_for(3.0),
         9: lambda: emulator.fail_next("editMessageText", 500, "Internal Server Error"),
+        10: lambda: emulator.hang_next("editMessageText", 8.0, carried_out="late"),
         12: lambda: emulator.fail_next("editMessageText", 502, "Bad Gateway"),
     }
     taps = ["4", *["✅ Done"] * 11, "2"]

@@ -201,9 +201,9 @@ async def test_three_kills_during_a_session_lose_nothing_and_repeat_nothing(
     database_url: str,
 ) -> None:
     """kill -9 at three moments of one session, each while Telegram has carried out the
-    tap's reply but the bot has not heard back, and 5xx, a dropped edit, a hung answer and
-    a hung edit on other taps; restarted each time, the person goes on from the newest
-    message with the session's buttons."""
+    tap's reply but the bot has not heard back, and 5xx, a dropped edit, a hung answer, a
+    hung edit and one carried out late on other taps; restarted each time, the person goes
+    on from the newest message with the session's buttons."""
     kill_at = set(random.Random(13).sample(range(1, 12), 3))
     # And Telegram's other bad moments on the taps between (see test_chaos.py for them
     # all, an outage included, in one process).
@@ -211,8 +211,9 @@ async def test_three_kills_during_a_session_lose_nothing_and_repeat_nothing(
     faults = {
         calm[0]: lambda: emulator.fail_next("editMessageText", 502, "Bad Gateway", count=2),
         calm[1]: lambda: emulator.drop_next("editMessageText"),
-        calm[2]: lambda: emulator.hang_next("answerCallbackQuery", 6.0, then_process=True),
-        calm[3]: lambda: emulator.hang_next("editMessageText", 6.0, then_process=True),
+        calm[2]: lambda: emulator.hang_next("answerCallbackQuery", 6.0, carried_out="at once"),
+        calm[3]: lambda: emulator.hang_next("editMessageText", 6.0, carried_out="at once"),
+        calm[4]: lambda: emulator.hang_next("editMessageText", 8.0, carried_out="late"),
     }
     bot = process_bot()
     await wait_until(lambda: "short_description" in emulator.bot_profile, "the bot to start")

@@ -117,6 +117,7 @@ summary-painful = Some of this was painful today. { $advice }
 tap-saved = Saved
 double-tap = That was a very quick second tap, so I didn't count it. Tap again once you've done this one.
 already-recorded = Already recorded. Send /session to see where you are.
+already-recorded-here = Already recorded. This message now shows where you are.
 not-there-yet = Not there yet. Send /session to see where you are.
 session-was-left = You left this session. Send /session to carry on where you stopped.
 session-was-finished = That session is finished. Send /session to start a new one.
