@@ -67,7 +67,14 @@ def build_application(
     kernel = Kernel(store, catalog or load_catalog(), programme, safety, settings, clock)
     record_store = RecordStore(store, sum(1 for s in kernel.steps if s.kind == "exercise"))
     reminder_store = ReminderStore(store)
-    sweep = ReminderSweep(reminder_store, kernel.catalog, programme, clock)
+    sweep = ReminderSweep(
+        reminder_store,
+        kernel.catalog,
+        programme,
+        clock,
+        rate=settings.reminder_rate,
+        paid=settings.paid_broadcast_rate > 0,
+    )
     # Each feature gets the stores it uses; a feature that leads into another (a
     # reminder's "Start session") gets that one.
     timers = Timers(kernel)
@@ -122,7 +129,11 @@ def build_application(
         .context_types(ContextTypes(context=Context))
         # Paces every message under Telegram's limit, replies before reminders, and waits
         # out a 429's retry_after before trying again.
-        .rate_limiter(PriorityRateLimiter(rate=settings.telegram_rate_limit))
+        .rate_limiter(
+            PriorityRateLimiter(
+                rate=settings.telegram_rate_limit, paid_rate=settings.paid_broadcast_rate
+            )
+        )
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

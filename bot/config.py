@@ -32,6 +32,17 @@ class Settings:
     # An exercise answered this soon after the step before it is a double tap that landed
     # on the next step's button (the tapped message turns into the next step): ignored.
     double_tap_seconds: float = 1.0
+    # Reminders as paid broadcasts (Bot API allow_paid_broadcast: up to 1000 messages a
+    # second, 0.1 Stars each; the bot must qualify): their rate, 0 for off.
+    paid_broadcast_rate: float = 0.0
+    # New people's default reminder times spread over this many minutes from the
+    # defaults, so that a crowd does not share one minute; 0 for off.
+    reminder_spread_minutes: int = 0
+
+    @property
+    def reminder_rate(self) -> float:
+        """Reminders a second: paid broadcasts' rate when on, else the bot's own limit."""
+        return self.paid_broadcast_rate or self.telegram_rate_limit
 
     @property
     def telegram_file_base_url(self) -> str:
@@ -91,6 +102,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise SettingsError(
             f"DOUBLE_TAP_SECONDS must be seconds between 0 and 10, not {raw_double_tap!r}"
         )
+    paid_rate = _number(env, "PAID_BROADCAST_RATE", "0", 0, 1000, "messages per second")
+    spread = _number(env, "REMINDER_SPREAD_MINUTES", "0", 0, 180, "whole minutes")
+    if spread != int(spread):
+        raise SettingsError(
+            f"REMINDER_SPREAD_MINUTES must be whole minutes between 0 and 180, not {spread}"
+        )
     return Settings(
         telegram_bot_token=token,
         telegram_api_base_url=base_url.rstrip("/"),
@@ -100,7 +117,22 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         log_level=level,
         telegram_rate_limit=rate,
         double_tap_seconds=double_tap,
+        paid_broadcast_rate=paid_rate,
+        reminder_spread_minutes=int(spread),
     )
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: str, low: float, high: float, unit: str
+) -> float:
+    raw = env.get(name, "").strip() or default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be {unit} between {low:g} and {high:g}, not {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)

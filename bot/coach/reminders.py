@@ -20,6 +20,7 @@ Slot = Literal["morning", "evening"]
 
 # A reminder that fell due while the bot was stopped still goes out if it is less than
 # this late; an older one is dropped, so a restart never sends a burst of stale ones.
+# One waiting in the bot's own queue (a crowd at 08:00, see planning.py) is never dropped.
 LATE_GRACE = timedelta(hours=1)
 # No reminder if the person finished a session this recently (the reminder is for a
 # session they have already done), or answered something in an open one this recently
@@ -74,9 +75,12 @@ def decide(
     now: datetime,
     last_finished: datetime | None,
     last_answer: datetime | None,
+    up_since: datetime,
 ) -> Decision:
-    """Send a claimed reminder, or skip it and say why."""
-    if now - due_at >= LATE_GRACE:
+    """Send a claimed reminder, or skip it and say why. `up_since`: when the bot started;
+    a reminder is late only if it was LATE_GRACE overdue by then (it fell due while the
+    bot was down), not for the time it waited in the queue since."""
+    if up_since - due_at >= LATE_GRACE:
         return Decision.LATE
     if last_finished is not None and now - last_finished < RECENT_SESSION:
         return Decision.RECENT_SESSION

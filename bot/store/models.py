@@ -198,6 +198,9 @@ class ReminderDelivery(SQLModel, table=True):
     slot: str = Field(max_length=8)
     local_date: str = Field(max_length=10)
     due_at: datetime = _utc()
+    # When it may go out: its minute's release (coach/planning.py), up to half an hour
+    # before `due_at` for a crowd; empty for rows from before migration 0007 (due_at).
+    send_at: datetime | None = _utc(nullable=True)
     # pending (claimed, to send), sent, snoozed (to send again at due_at), skipped and
     # failed (see `reason`), missed (never answered, replaced by a newer one).
     status: DeliveryStatus = _state(DeliveryStatus.PENDING, index=True)

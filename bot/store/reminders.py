@@ -28,6 +28,7 @@ class Claim:
     seen_due_at: datetime
     next_due: DueReminder | None
     deliver: DueReminder | None
+    send_at: datetime | None = None  # when `deliver` may go out (None: at its time)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,33 @@ class ReminderStore:
             )
             return rows.all()
 
+    async def due_counts(self, until: datetime) -> list[tuple[datetime, int]]:
+        """How many people's next reminder falls on each moment up to `until` (reminder
+        times are whole minutes, so these are the minutes' batches)."""
+        async with self.store.db() as db:
+            rows = await db.exec(
+                select(User.next_reminder_at, func.count())
+                .where(col(User.next_reminder_at) <= until)
+                .where(col(User.reminders_on).is_(True))
+                .where(col(User.active).is_(True))
+                .group_by(col(User.next_reminder_at))
+            )
+            counts = [(_aware(due), count) for due, count in rows.all()]
+            return [(due, count) for due, count in counts if due is not None]
+
+    async def waiting(self, exclude: Collection[int] = ()) -> tuple[int, datetime | None]:
+        """Claimed reminders not yet sent (snoozed ones and `exclude` aside), and when the
+        first of them may go out: the sender waits for it rather than for the next sweep."""
+        async with self.store.db() as db:
+            release = func.coalesce(ReminderDelivery.send_at, ReminderDelivery.due_at)
+            query = select(func.count(), func.min(release)).where(
+                col(ReminderDelivery.status) == DeliveryStatus.PENDING
+            )
+            if exclude:
+                query = query.where(col(ReminderDelivery.id).not_in(list(exclude)))
+            count, first = (await db.exec(query)).one()
+            return int(count), _aware(first)
+
     async def due_users(self, now: datetime, limit: int) -> Sequence[User]:
         async with self.store.db() as db:
             rows = await db.exec(
@@ -161,6 +189,7 @@ class ReminderStore:
                     "slot": claim.deliver.slot,
                     "local_date": claim.deliver.local_date,
                     "due_at": claim.deliver.due_at,
+                    "send_at": claim.send_at or claim.deliver.due_at,
                     "status": DeliveryStatus.PENDING,
                     "reason": DeliveryReason.NONE,
                 }
@@ -183,7 +212,10 @@ class ReminderStore:
                 select(ReminderDelivery, User)
                 .join(User, col(User.id) == col(ReminderDelivery.user_id))
                 .where(
-                    (col(ReminderDelivery.status) == DeliveryStatus.PENDING)
+                    (
+                        (col(ReminderDelivery.status) == DeliveryStatus.PENDING)
+                        & (func.coalesce(ReminderDelivery.send_at, ReminderDelivery.due_at) <= now)
+                    )
                     | (
                         (col(ReminderDelivery.status) == DeliveryStatus.SNOOZED)
                         & (col(ReminderDelivery.due_at) <= now)

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.catalog import Html, html_list
+from bot.coach.planning import spread_defaults
 from bot.coach.safety import RISING_SESSIONS
 from bot.coach.states import AwaitingText, Onboarding, RedFlagAnswer
 from bot.coach.timezones import find_time_zone, is_valid_zone, parse_two_times, zone_facts
@@ -113,7 +114,10 @@ class Setup(Feature):
 
     async def _new_person(self, update: Update, context: Context) -> User:
         assert update.effective_user is not None and update.effective_chat is not None
-        morning, evening = self.kernel.settings.reminder_times
+        settings = self.kernel.settings
+        morning, evening = spread_defaults(
+            settings.reminder_times, settings.reminder_spread_minutes, update.effective_user.id
+        )
         return await self.store.add_user(
             User(
                 telegram_user_id=update.effective_user.id,

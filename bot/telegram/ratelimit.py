@@ -4,7 +4,8 @@ Telegram allows a bot about 30 messages a second in all. Every request aimed at 
 (sending or editing a message, a chat action) counts; no sliding one-second window ever
 holds more than `rate` of them. A reply to a person goes out at once while the window has
 room, so an idle bot answers without any pacing delay. Requests marked BULK (the reminder
-batch) are paced evenly at `rate`, take a slot only when no reply is waiting, and leave
+batch) are paced evenly at `rate` (PAID_BULK ones, paid broadcasts, at `paid_rate`
+outside that limit), take a slot only when no reply is waiting, and leave
 `reserve` slots of every window free, so that a reply during a batch of thousands finds
 room straight away.
 
@@ -41,6 +42,9 @@ from bot.telegram.transport import describe
 log = logging.getLogger(__name__)
 
 BULK = "bulk"
+# A reminder sent as a paid broadcast (allow_paid_broadcast): outside the bot's free
+# limit, paced at `paid_rate` on its own.
+PAID_BULK = "paid-bulk"
 # An edit of the session's live message: not tried again after a time-out (see above).
 CARD_EDIT = "card-edit"
 CALLBACK_ANSWER = "answerCallbackQuery"
@@ -56,7 +60,9 @@ _BULK_RECHECK = 0.005
 
 
 class PriorityRateLimiter(BaseRateLimiter[str]):
-    def __init__(self, rate: float = 29.0, reserve: int = 1, max_retries: int = 3) -> None:
+    def __init__(
+        self, rate: float = 29.0, reserve: int = 1, max_retries: int = 3, paid_rate: float = 0.0
+    ) -> None:
         # Below one a second (a test setting), the window stretches to hold one request.
         self.window = 1.0 if rate >= 1 else 1.0 / rate
         self.capacity = max(1, int(rate * self.window))
@@ -65,6 +71,8 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         self.max_retries = max_retries
         self._granted: collections.deque[float] = collections.deque()
         self._next_bulk = 0.0
+        self.paid_interval = 1.0 / paid_rate if paid_rate > 0 else 0.0
+        self._next_paid = 0.0
         self._paused_until = 0.0
         self._people_waiting = 0
         self.retries_after_429 = 0
@@ -123,7 +131,9 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         counted = "chat_id" in data
         flood_retries = failure_retries = 0
         while True:
-            if counted:
+            if rate_limit_args == PAID_BULK:
+                await self._paid_slot()
+            elif counted:
                 await self._slot(bulk=rate_limit_args == BULK)
             else:
                 await self._wait_for_pause()
@@ -158,6 +168,15 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                     "%s failed (%s): trying again in %.1f s", endpoint, describe(error), pause
                 )
                 await asyncio.sleep(pause)
+
+    async def _paid_slot(self) -> None:
+        """Evenly at the paid rate, after any 429 pause."""
+        await self._wait_for_pause()
+        now = time.monotonic()
+        start = max(now, self._next_paid)
+        self._next_paid = start + self.paid_interval
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def _wait_for_pause(self) -> None:
         delay = self._paused_until - time.monotonic()

@@ -1,9 +1,14 @@
 """Sending the twice-daily reminders: one scheduler job for everyone, rather than a job
 per person, so that the database stays the only record of what is due.
 
-Every minute the sweep claims the reminders that are due - each person's next reminder
-is a column, so this is one indexed query - and a sender drains the claimed ones at a
-steady pace under Telegram's limit, replies to people first (see ratelimit.py). The
+Every minute the sweep counts the people due in the next half hour by minute, and
+claims those whose minute's batch is released before the next sweep (coach/planning.py:
+a crowd starts up to half an hour early, so that lateness is spread around its time) -
+each person's next reminder is a column, so these are indexed queries. A sender drains
+the released ones, earliest chosen time first, at a steady pace under Telegram's limit,
+replies to people first (see ratelimit.py), and waits for the next release. A reminder
+waiting in this queue is never dropped as late; one that fell due an hour or more
+before the bot started is (coach.reminders.decide). The
 database is the only record: a restart rebuilds nothing, and the unique (person, slot,
 local date) row means a reminder can be claimed only once.
 
@@ -21,7 +26,7 @@ import time as clock_time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.constants import ParseMode
@@ -29,11 +34,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes, ExtBot, JobQueue
 
 from bot.catalog import Catalog
-from bot.coach.reminders import Decision, DueReminder, decide, plan_claim
+from bot.coach.planning import EARLIEST, BatchForecast, claim_until, forecast
+from bot.coach.reminders import LATE_GRACE, Decision, DueReminder, decide, plan_claim
 from bot.coach.states import DeliveryReason, DeliveryStatus
 from bot.programme import Programme
 from bot.store.reminders import Claim, PendingReminder, ReminderStore
-from bot.telegram.ratelimit import BULK
+from bot.telegram.ratelimit import BULK, PAID_BULK
 from bot.telegram.reminders import reminder_screen, reminder_times, schedule_for
 
 Clock = Callable[[], datetime]
@@ -61,15 +67,31 @@ class BatchReport:
 
 class ReminderSweep:
     def __init__(
-        self, reminders: ReminderStore, catalog: Catalog, programme: Programme, clock: Clock
+        self,
+        reminders: ReminderStore,
+        catalog: Catalog,
+        programme: Programme,
+        clock: Clock,
+        rate: float = 29.0,
+        paid: bool = False,
     ) -> None:
         self.reminders = reminders
         self.catalog = catalog
         self.programme = programme
         self.clock = clock
+        # Reminders a second (Telegram's limit, or the paid broadcast rate): what each
+        # minute's batch is planned with.
+        self.rate = rate
+        # Sent as paid broadcasts (see config.paid_broadcast_rate).
+        self.paid = paid
+        # A reminder is dropped as late only if it was overdue by an hour at this moment.
+        self.up_since = clock()
         self._sender: asyncio.Task[BatchReport] | None = None
         self._stopping = False
+        self._stop_requested = asyncio.Event()
+        self._warned: set[datetime] = set()
         self.last_report: BatchReport | None = None
+        self.forecasts: list[BatchForecast] = []
 
     def start(self, job_queue: JobQueue[Any]) -> None:
         job_queue.run_repeating(self._job, interval=SWEEP_EVERY, first=1.0, name="reminders")
@@ -84,7 +106,7 @@ class ReminderSweep:
         takes minutes at Telegram's pace, and the next sweeps must not wait for it.
         """
         await self._schedule_unscheduled()
-        claimed = await self.claim_due()
+        claimed = await self.claim_planned()
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self.drain(bot, claimed), name="reminder-sender")
         return self._sender
@@ -94,11 +116,45 @@ class ReminderSweep:
         for user in await self.reminders.unscheduled():
             await self.reminders.schedule(user.id or 0, schedule_for(user, now))
 
-    async def claim_due(self) -> int:
+    async def claim_planned(self) -> int:
+        """Claim every reminder whose minute's batch is released before the next sweep
+        (see coach/planning.py), each row with its batch's release; warn about a minute
+        that cannot be sent within its window."""
+        now = self.clock()
+        sweep = timedelta(seconds=SWEEP_EVERY)
+        counts = await self.reminders.due_counts(now + EARLIEST + sweep)
+        waiting, _ = await self.reminders.waiting()
+        self.forecasts = forecast(counts, self.rate, now, backlog=waiting)
+        self._warn_unfit(self.forecasts)
+        until = claim_until(counts, self.rate, now + sweep)
+        if until is None:
+            return 0
+        releases = {f.due: f.release for f in self.forecasts}
+        return await self.claim_due(until, releases)
+
+    def _warn_unfit(self, forecasts: list[BatchForecast]) -> None:
+        self._warned = {due for due in self._warned if due >= self.clock() - LATE_GRACE}
+        for batch in forecasts:
+            if batch.fits or batch.due in self._warned:
+                continue
+            self._warned.add(batch.due)
+            log.warning(
+                "reminders for %s UTC don't fit their window: %d reminders at %g a second "
+                "take %d min and, behind the ones before, the last would go out %d min late "
+                "(the window is %d min early to %d min late); none is dropped. Remedies: "
+                "REMINDER_SPREAD_MINUTES, PAID_BROADCAST_RATE (README, Reminders at scale)",
+                f"{batch.due:%Y-%m-%d %H:%M}", batch.people, self.rate,
+                batch.people / self.rate / 60, batch.latest.total_seconds() / 60,
+                EARLIEST.total_seconds() / 60, LATE_GRACE.total_seconds() / 60,
+            )  # fmt: skip
+
+    async def claim_due(self, until: datetime, releases: dict[datetime, datetime]) -> int:
+        """Claim the reminders due by `until`; each row may go out at its minute's
+        release (its time if `releases` has none)."""
         now = self.clock()
         total = 0
         while True:
-            users = await self.reminders.due_users(now, CLAIM_CHUNK)
+            users = await self.reminders.due_users(until, CLAIM_CHUNK)
             if not users:
                 return total
             claims = []
@@ -110,7 +166,9 @@ class ReminderSweep:
                     user.next_reminder_at,
                 )
                 deliver, following = plan_claim(now, seen, user.time_zone, *reminder_times(user))
-                claims.append(Claim(user.id, user.next_reminder_at, following, deliver))
+                # (A reminder caught up after downtime goes now: it is not its minute's.)
+                send_at = releases.get(seen.due_at) if deliver == seen else now
+                claims.append(Claim(user.id, user.next_reminder_at, following, deliver, send_at))
             total += await self.reminders.claim(claims)
 
     async def drain(self, bot: ExtBot[Any], claimed: int = 0) -> BatchReport:
@@ -130,6 +188,8 @@ class ReminderSweep:
         while not self._stopping:
             batch = await self.reminders.pending(self.clock(), SEND_CHUNK, retry_later)
             if not batch:
+                if await self._wait_for_release(retry_later):
+                    continue
                 break
             queue: asyncio.Queue[PendingReminder] = asyncio.Queue()
             for reminder in batch:
@@ -150,6 +210,20 @@ class ReminderSweep:
         self.last_report = report
         return report
 
+    async def _wait_for_release(self, retry_later: set[int]) -> bool:
+        """Wait for the next claimed batch if it is released before the next sweep;
+        False if there is none (or the bot is stopping)."""
+        _, first = await self.reminders.waiting(retry_later)
+        if first is None:
+            return False
+        delay = (first - self.clock()).total_seconds()
+        if delay > SWEEP_EVERY:
+            return False
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), delay)
+        return not self._stopping
+
     async def _send_from(
         self,
         queue: asyncio.Queue[PendingReminder],
@@ -166,7 +240,9 @@ class ReminderSweep:
 
     async def _send_one(self, bot: ExtBot[Any], reminder: PendingReminder) -> str:
         now = self.clock()
-        decision = decide(reminder.due_at, now, reminder.last_finished, reminder.last_answer)
+        decision = decide(
+            reminder.due_at, now, reminder.last_finished, reminder.last_answer, self.up_since
+        )
         if decision is not Decision.SEND:
             await self.reminders.finish(
                 reminder.delivery_id, DeliveryStatus.SKIPPED, reason=DeliveryReason(decision.value)
@@ -180,7 +256,8 @@ class ReminderSweep:
                 screen.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=screen.keyboard,
-                rate_limit_args=BULK,
+                allow_paid_broadcast=True if self.paid else None,
+                rate_limit_args=PAID_BULK if self.paid else BULK,
             )
         except (Forbidden, BadRequest) as error:
             # Blocked, or the chat is gone: no retries and no more reminders until they
@@ -210,6 +287,11 @@ class ReminderSweep:
         if not reminder.unanswered:
             return
         await self.reminders.mark_missed([delivery for delivery, _ in reminder.unanswered])
+        if self.paid:
+            # Edits are not broadcasts: at the paid rate they would hold every send back
+            # to the free 29 a second. The old one keeps its buttons; a press on them says
+            # it was answered or starts a session, which is harmless.
+            return
         for _, message_id in reminder.unanswered:
             try:
                 await bot.edit_message_reply_markup(
@@ -223,6 +305,7 @@ class ReminderSweep:
         stop, unlike a crash, duplicates nothing), then end the sender. A send still
         hanging after `grace` seconds is cancelled: it stays pending for the next start."""
         self._stopping = True
+        self._stop_requested.set()
         if self._sender is None or self._sender.done():
             return
         try:

@@ -47,7 +47,9 @@ async def test_one_reminder_arrives_on_time_with_working_buttons(
 ) -> None:
     alex = ready
     before = len(alex.messages)
-    clock.set(local_today(clock, 7, 59).astimezone(UTC))
+    # A sweep claims what may go out before the next one (a minute on); one person's
+    # reminder goes out at its time, so at 07:58:30 nothing is claimed yet.
+    clock.set(local_today(clock, 7, 58).astimezone(UTC) + timedelta(seconds=30))
     await run_due(bot)
     assert len(alex.messages) == before  # not yet
     clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=20))
@@ -262,3 +264,53 @@ async def test_a_reminder_telegram_keeps_failing_stays_due_for_the_next_sweep(
     assert "Good morning!" in alex.last.text
     (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
     assert delivery["status"] == "sent"
+
+
+async def test_a_reminder_waiting_in_the_queue_is_never_dropped_as_late(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    """A crowd can keep a reminder in the running bot's queue for hours: it still goes
+    out. (The hour's grace is for downtime, below.)"""
+    service: ReminderSweep = bot.bot_data["reminders"]
+    service.up_since = clock() - timedelta(days=1)  # the bot has been running all along
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=20))
+    assert await service.claim_planned() == 1
+    before = len(ready.messages)
+    clock.advance(timedelta(hours=2))  # the queue ahead of it took two hours
+    report = await service.drain(bot.bot)
+    assert report.outcomes["sent"] == 1 and len(ready.messages) == before + 1
+    (delivery,) = await rows(engine, "SELECT status, reason FROM reminder_deliveries")
+    assert delivery == {"status": "sent", "reason": ""}
+
+
+async def test_a_reminder_that_fell_due_while_the_bot_was_down_is_dropped_after_an_hour(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    service: ReminderSweep = bot.bot_data["reminders"]
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=20))
+    assert await service.claim_planned() == 1
+    before = len(ready.messages)
+    clock.advance(timedelta(hours=2))
+    service.up_since = clock()  # the bot was down for the two hours and has just started
+    report = await service.drain(bot.bot)
+    assert report.outcomes["late"] == 1 and len(ready.messages) == before
+    (delivery,) = await rows(engine, "SELECT status, reason FROM reminder_deliveries")
+    assert delivery == {"status": "skipped", "reason": "late"}
+
+
+async def test_a_minute_that_cannot_fit_its_window_is_one_warning(
+    bot: Any, ready: Person, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    service: ReminderSweep = bot.bot_data["reminders"]
+    service.rate = 1 / 7200  # one reminder takes two hours: it can't be sent by 09:00
+    clock.set(local_today(clock, 7, 50).astimezone(UTC))
+    await service.claim_planned()
+    (forecast,) = service.forecasts
+    assert not forecast.fits
+    for _ in range(2):
+        await service.claim_planned()
+    warnings = [r for r in caplog.records if "don't fit their window" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+    message = warnings[0].getMessage()
+    assert "1 reminders at 0.000138889 a second take 120 min" in message
+    assert "the last would go out 110 min late" in message and "none is dropped" in message

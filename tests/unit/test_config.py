@@ -21,6 +21,8 @@ def test_defaults() -> None:
     assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
     assert settings.telegram_file_base_url == "https://api.telegram.org/file/bot"
     assert settings.double_tap_seconds == 1.0
+    assert settings.paid_broadcast_rate == 0 and settings.reminder_rate == 29.0
+    assert settings.reminder_spread_minutes == 0
 
 
 def test_values_are_read() -> None:
@@ -28,8 +30,11 @@ def test_values_are_read() -> None:
         "TELEGRAM_BOT_TOKEN": "1:x", "REMINDER_TIMES": "19:00, 07:15",
         "DEFAULT_TIMEZONE": "Asia/Tokyo", "LOG_LEVEL": "debug",
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/", "DOUBLE_TAP_SECONDS": "0",
+        "PAID_BROADCAST_RATE": "1000", "REMINDER_SPREAD_MINUTES": "30",
     })  # fmt: skip
     assert settings.double_tap_seconds == 0.0
+    assert settings.reminder_rate == 1000.0 and settings.telegram_rate_limit == 29.0
+    assert settings.reminder_spread_minutes == 30
     assert settings.reminder_times == (time(7, 15), time(19))
     assert settings.default_timezone == "Asia/Tokyo"
     assert settings.log_level == "DEBUG"
@@ -47,6 +52,9 @@ def test_values_are_read() -> None:
         ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL"),
         ({"DOUBLE_TAP_SECONDS": "soon"}, "DOUBLE_TAP_SECONDS"),
         ({"DOUBLE_TAP_SECONDS": "-1"}, "DOUBLE_TAP_SECONDS"),
+        ({"PAID_BROADCAST_RATE": "2000"}, "PAID_BROADCAST_RATE must be messages per second"),
+        ({"REMINDER_SPREAD_MINUTES": "7.5"}, "REMINDER_SPREAD_MINUTES must be whole minutes"),
+        ({"REMINDER_SPREAD_MINUTES": "lots"}, "REMINDER_SPREAD_MINUTES"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:

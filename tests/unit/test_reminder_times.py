@@ -129,10 +129,22 @@ def test_downtime_longer_than_the_grace_skips_stale_reminders() -> None:
 
 def test_decide_late_recent_and_active_sessions() -> None:
     due = utc(2026, 6, 1, 6, 0)
-    assert decide(due, due + timedelta(minutes=1), None, None) is Decision.SEND
-    assert decide(due, due + LATE_GRACE, None, None) is Decision.LATE
+    up = due - timedelta(days=1)  # the bot has been running since yesterday
+    assert decide(due, due + timedelta(minutes=1), None, None, up) is Decision.SEND
     finished = due - timedelta(hours=2)
-    assert decide(due, due, finished, None) is Decision.RECENT_SESSION
-    assert decide(due, due, due - timedelta(hours=4), None) is Decision.SEND
-    assert decide(due, due, None, due - timedelta(minutes=20)) is Decision.RECENT_SESSION
-    assert decide(due, due, None, due - timedelta(hours=2)) is Decision.SEND
+    assert decide(due, due, finished, None, up) is Decision.RECENT_SESSION
+    assert decide(due, due, due - timedelta(hours=4), None, up) is Decision.SEND
+    assert decide(due, due, None, due - timedelta(minutes=20), up) is Decision.RECENT_SESSION
+    assert decide(due, due, None, due - timedelta(hours=2), up) is Decision.SEND
+
+
+def test_only_downtime_makes_a_reminder_late_never_the_queue() -> None:
+    due = utc(2026, 6, 1, 6, 0)
+    # Waiting in the running bot's own queue: sent however long the crowd ahead takes.
+    up = due - timedelta(days=1)
+    assert decide(due, due + 3 * LATE_GRACE, None, None, up) is Decision.SEND
+    # Fell due while the bot was down, and it came back an hour or more after: dropped.
+    assert decide(due, due + LATE_GRACE, None, None, due + LATE_GRACE) is Decision.LATE
+    # Down for less than the hour: sent, even if the queue then adds to it.
+    back = due + LATE_GRACE - timedelta(minutes=1)
+    assert decide(due, due + 2 * LATE_GRACE, None, None, back) is Decision.SEND
