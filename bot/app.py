@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -22,6 +23,7 @@ from bot.coach.pain import PAIN_MAX, PAIN_MIN
 from bot.coach.timezones import utc_now
 from bot.config import Settings
 from bot.lifecycle import polling_error, stop_on_signals, until_reachable
+from bot.metrics import Metrics
 from bot.programme import Programme, Safety, load_programme, load_safety
 from bot.store.engine import create_engine, migrate
 from bot.store.outbox import OutboxStore
@@ -64,7 +66,8 @@ def build_application(
     safety = safety or load_safety()
     engine = create_engine(settings.database_url)
     store = Store(engine)
-    kernel = Kernel(store, catalog or load_catalog(), programme, safety, settings, clock)
+    metrics = Metrics()
+    kernel = Kernel(store, catalog or load_catalog(), programme, safety, settings, clock, metrics)
     record_store = RecordStore(store, sum(1 for s in kernel.steps if s.kind == "exercise"))
     reminder_store = ReminderStore(store)
     sweep = ReminderSweep(
@@ -74,6 +77,7 @@ def build_application(
         clock,
         rate=settings.reminder_rate,
         paid=settings.paid_broadcast_rate > 0,
+        metrics=metrics,
     )
     # Each feature gets the stores it uses; a feature that leads into another (a
     # reminder's "Start session") gets that one.
@@ -109,7 +113,11 @@ def build_application(
         records.close()
         await engine.dispose()
 
-    transports = (AiohttpRequest(), AiohttpRequest(connection_pool_size=2))
+    transports = (AiohttpRequest(metrics=metrics), AiohttpRequest(connection_pool_size=2))
+    limiter = PriorityRateLimiter(
+        rate=settings.telegram_rate_limit, paid_rate=settings.paid_broadcast_rate
+    )
+    metrics.watch_queue(lambda: limiter.waiting[0], lambda: limiter.waiting[1])
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
@@ -125,21 +133,19 @@ def build_application(
         # Different people's updates overlap; each person's stay in order. (On SQLite
         # the engine has one connection, so their statements queue rather than contend
         # for SQLite's write lock: see bot/store/engine.py.)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(metrics=metrics))
         .context_types(ContextTypes(context=Context))
         # Paces every message under Telegram's limit, replies before reminders, and waits
         # out a 429's retry_after before trying again.
-        .rate_limiter(
-            PriorityRateLimiter(
-                rate=settings.telegram_rate_limit, paid_rate=settings.paid_broadcast_rate
-            )
-        )
+        .rate_limiter(limiter)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data["store"] = store
+    application.bot_data["metrics"] = metrics
+    application.bot_data["settings"] = settings
     application.bot_data["clock"] = clock
     application.bot_data["reminders"] = sweep
     application.bot_data["reminder_store"] = reminder_store
@@ -205,8 +211,28 @@ async def serve_polling(application: AnyApplication) -> None:
     await migrate(application.bot_data["store"].engine)
     if not await reach_telegram(application, stopping):
         return
-    async with running(application, poll_timeout=POLL_TIMEOUT):
+    async with running(application, poll_timeout=POLL_TIMEOUT), metrics_server(application):
         await stopping.wait()
+
+
+@asynccontextmanager
+async def metrics_server(application: AnyApplication) -> AsyncIterator[None]:
+    """Polling mode's /metrics, on METRICS_PORT when it is set (webhook mode serves it on
+    the webhook's own server)."""
+    settings: Settings = application.bot_data["settings"]
+    if settings.metrics_port is None:
+        yield
+        return
+    app = web.Application()
+    app.router.add_get("/metrics", application.bot_data["metrics"].serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.metrics_listen, settings.metrics_port).start()
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_listen, settings.metrics_port)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def reach_telegram(application: AnyApplication, stopping: asyncio.Event) -> bool:

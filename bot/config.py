@@ -38,6 +38,10 @@ class Settings:
     # New people's default reminder times spread over this many minutes from the
     # defaults, so that a crowd does not share one minute; 0 for off.
     reminder_spread_minutes: int = 0
+    # Polling mode: serve /metrics on this port (None: not served). Webhook mode serves
+    # it on the webhook's port.
+    metrics_port: int | None = None
+    metrics_listen: str = "127.0.0.1"
 
     @property
     def reminder_rate(self) -> float:
@@ -108,6 +112,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise SettingsError(
             f"REMINDER_SPREAD_MINUTES must be whole minutes between 0 and 180, not {spread}"
         )
+    raw_port = env.get("METRICS_PORT", "").strip()
+    metrics_port = int(raw_port) if raw_port.isdigit() else None
+    if raw_port and not (metrics_port and metrics_port <= 65535):
+        raise SettingsError(f"METRICS_PORT must be a port between 1 and 65535, not {raw_port!r}")
     return Settings(
         telegram_bot_token=token,
         telegram_api_base_url=base_url.rstrip("/"),
@@ -119,6 +127,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         double_tap_seconds=double_tap,
         paid_broadcast_rate=paid_rate,
         reminder_spread_minutes=int(spread),
+        metrics_port=metrics_port,
+        metrics_listen=env.get("METRICS_LISTEN", "").strip() or Settings.metrics_listen,
     )
 
 

@@ -13,6 +13,7 @@ needs a health check. Routes:
   (bot/store/ledger.py) makes a redelivered update count once: handled before, it is
   answered 200 and not handled again; in hand at another instance, 503 (later, please).
 - GET /healthz: 200 when the database answers, 503 when it does not.
+- GET /metrics: the Prometheus metrics (bot/metrics.py; README, Metrics).
 
 Polling mode cannot do this: PTB confirms a batch of updates (the next getUpdates'
 offset) before it has handled them, so an update in hand at a crash is gone. Nothing the
@@ -93,6 +94,7 @@ def web_app(application: AnyApplication, hook: WebhookSettings) -> web.Applicati
     app = web.Application()
     app.router.add_post(hook.path, receive)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", application.bot_data["metrics"].serve)
     return app
 
 

@@ -46,6 +46,13 @@ class PendingReminder:
     last_answer: datetime | None  # the newest answer in an open session
 
 
+@dataclass(frozen=True)
+class Waiting:
+    count: int
+    first_release: datetime | None
+    oldest_due: datetime | None
+
+
 # The PostgreSQL advisory lock that makes one instance at a time the reminder sender.
 SENDER_LOCK = 0x676C757465  # "glute"
 
@@ -123,18 +130,19 @@ class ReminderStore:
             counts = [(_aware(due), count) for due, count in rows.all()]
             return [(due, count) for due, count in counts if due is not None]
 
-    async def waiting(self, exclude: Collection[int] = ()) -> tuple[int, datetime | None]:
-        """Claimed reminders not yet sent (snoozed ones and `exclude` aside), and when the
-        first of them may go out: the sender waits for it rather than for the next sweep."""
+    async def waiting(self, exclude: Collection[int] = ()) -> Waiting:
+        """Claimed reminders not yet sent (snoozed ones and `exclude` aside), when the
+        first of them may go out (the sender waits for it rather than for the next
+        sweep), and the oldest one's time (for the metrics)."""
         async with self.store.db() as db:
             release = func.coalesce(ReminderDelivery.send_at, ReminderDelivery.due_at)
-            query = select(func.count(), func.min(release)).where(
-                col(ReminderDelivery.status) == DeliveryStatus.PENDING
-            )
+            query = select(
+                func.count(), func.min(release), func.min(ReminderDelivery.due_at)
+            ).where(col(ReminderDelivery.status) == DeliveryStatus.PENDING)
             if exclude:
                 query = query.where(col(ReminderDelivery.id).not_in(list(exclude)))
-            count, first = (await db.exec(query)).one()
-            return int(count), _aware(first)
+            count, first, oldest = (await db.exec(query)).one()
+            return Waiting(int(count), _aware(first), _aware(oldest))
 
     async def due_users(self, now: datetime, limit: int) -> Sequence[User]:
         async with self.store.db() as db:

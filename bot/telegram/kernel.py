@@ -39,6 +39,7 @@ from bot.coach.session import Step, session_steps
 from bot.coach.states import Onboarding
 from bot.coach.timezones import local_date
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.programme import Programme, Safety
 from bot.store.models import ExerciseSession, User
 from bot.store.queries import Store
@@ -121,8 +122,10 @@ class Kernel:
         safety: Safety,
         settings: Settings,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.catalog = catalog
         self.programme = programme
         self.safety = safety

@@ -75,6 +75,7 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         self._next_paid = 0.0
         self._paused_until = 0.0
         self._people_waiting = 0
+        self._bulk_waiting = 0
         self.retries_after_429 = 0
         self.retries_after_failure = 0
 
@@ -87,9 +88,16 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
     def _grant(self, now: float) -> None:
         self._granted.append(now)
 
+    @property
+    def waiting(self) -> tuple[int, int]:
+        """Requests waiting for a slot: people's replies, and reminders (for metrics)."""
+        return self._people_waiting, self._bulk_waiting
+
     async def _slot(self, bulk: bool) -> None:
         if not bulk:
             self._people_waiting += 1
+        else:
+            self._bulk_waiting += 1
         try:
             while True:
                 now = time.monotonic()
@@ -118,6 +126,8 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         finally:
             if not bulk:
                 self._people_waiting -= 1
+            else:
+                self._bulk_waiting -= 1
 
     async def process_request(
         self,

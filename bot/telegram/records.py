@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -91,10 +92,13 @@ class Records(Feature):
             self._charts = ProcessPoolExecutor(
                 max_workers=1, mp_context=get_context("spawn"), initializer=worker_started
             )
+        started = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(
+            chart = await asyncio.get_running_loop().run_in_executor(
                 self._charts, draw_progress, data
             )
+            self.kernel.metrics.chart_seconds.observe(time.perf_counter() - started)
+            return chart
         except BrokenProcessPool:
             # The worker died (killed, out of memory): start a new one for the next chart.
             self._charts = None

@@ -37,6 +37,7 @@ from bot.catalog import Catalog
 from bot.coach.planning import EARLIEST, BatchForecast, claim_until, forecast
 from bot.coach.reminders import LATE_GRACE, Decision, DueReminder, decide, plan_claim
 from bot.coach.states import DeliveryReason, DeliveryStatus
+from bot.metrics import Metrics
 from bot.programme import Programme
 from bot.store.reminders import Claim, PendingReminder, ReminderStore
 from bot.telegram.ratelimit import BULK, PAID_BULK
@@ -74,6 +75,7 @@ class ReminderSweep:
         clock: Clock,
         rate: float = 29.0,
         paid: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
         self.reminders = reminders
         self.catalog = catalog
@@ -84,6 +86,7 @@ class ReminderSweep:
         self.rate = rate
         # Sent as paid broadcasts (see config.paid_broadcast_rate).
         self.paid = paid
+        self.metrics = metrics or Metrics()
         # A reminder is dropped as late only if it was overdue by an hour at this moment.
         self.up_since = clock()
         self._sender: asyncio.Task[BatchReport] | None = None
@@ -123,14 +126,27 @@ class ReminderSweep:
         now = self.clock()
         sweep = timedelta(seconds=SWEEP_EVERY)
         counts = await self.reminders.due_counts(now + EARLIEST + sweep)
-        waiting, _ = await self.reminders.waiting()
+        waiting = await self._watch_waiting()
         self.forecasts = forecast(counts, self.rate, now, backlog=waiting)
         self._warn_unfit(self.forecasts)
+        self.metrics.minutes_not_fitting.set(sum(not f.fits for f in self.forecasts))
+        latest = max((f.latest.total_seconds() for f in self.forecasts), default=0.0)
+        self.metrics.forecast_latest.set(latest)
         until = claim_until(counts, self.rate, now + sweep)
         if until is None:
             return 0
         releases = {f.due: f.release for f in self.forecasts}
-        return await self.claim_due(until, releases)
+        claimed = await self.claim_due(until, releases)
+        self.metrics.reminders_claimed.inc(claimed)
+        return claimed
+
+    async def _watch_waiting(self, exclude: set[int] | None = None) -> int:
+        """Claimed reminders not sent yet, also for the metrics."""
+        waiting = await self.reminders.waiting(exclude or ())
+        self.metrics.reminders_waiting.set(waiting.count)
+        oldest = (self.clock() - waiting.oldest_due).total_seconds() if waiting.oldest_due else 0
+        self.metrics.oldest_reminder_lateness.set(max(0.0, oldest))
+        return waiting.count
 
     def _warn_unfit(self, forecasts: list[BatchForecast]) -> None:
         self._warned = {due for due in self._warned if due >= self.clock() - LATE_GRACE}
@@ -187,6 +203,7 @@ class ReminderSweep:
         retry_later: set[int] = set()
         while not self._stopping:
             batch = await self.reminders.pending(self.clock(), SEND_CHUNK, retry_later)
+            await self._watch_waiting()
             if not batch:
                 if await self._wait_for_release(retry_later):
                     continue
@@ -210,10 +227,18 @@ class ReminderSweep:
         self.last_report = report
         return report
 
+    def _count(self, outcome: str) -> None:
+        if outcome == "sent":
+            self.metrics.reminders_sent.inc()
+        elif outcome in ("blocked", "retry"):
+            self.metrics.reminders_failed.labels(outcome).inc()
+        else:
+            self.metrics.reminders_skipped.labels(outcome).inc()
+
     async def _wait_for_release(self, retry_later: set[int]) -> bool:
         """Wait for the next claimed batch if it is released before the next sweep;
         False if there is none (or the bot is stopping)."""
-        _, first = await self.reminders.waiting(retry_later)
+        first = (await self.reminders.waiting(retry_later)).first_release
         if first is None:
             return False
         delay = (first - self.clock()).total_seconds()
@@ -235,6 +260,7 @@ class ReminderSweep:
             reminder = queue.get_nowait()
             outcome = await self._send_one(bot, reminder)
             report.outcomes[outcome] += 1
+            self._count(outcome)
             if outcome == "retry":
                 retry_later.add(reminder.delivery_id)
 

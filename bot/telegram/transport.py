@@ -24,6 +24,8 @@ from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.metrics import Metrics, request_outcome
+
 log = logging.getLogger(__name__)
 
 
@@ -36,8 +38,10 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        metrics: Metrics | None = None,
     ) -> None:
         # (The defaults are HTTPXRequest's.)
+        self.metrics = metrics
         self.connection_pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -113,16 +117,27 @@ class AiohttpRequest(BaseRequest):
                 body = form
             else:
                 body = request_data.json_parameters
+        status: int | None = None
+        outcome = "network"
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:
                 payload = await response.read()
             # (The URL holds the token: the log filter in bot/logs.py replaces it.)
             log.debug("%s %s: %d", method, url, response.status)
+            status = response.status
+            outcome = request_outcome(status)
             return response.status, payload
         except TimeoutError as error:
+            outcome = "timeout"
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+        finally:
+            if self.metrics is not None:
+                # The method is the URL's last part (the token, before it, is not kept).
+                self.metrics.requests.labels(url.rsplit("/", 1)[-1], outcome).inc()
+                if status == 429:
+                    self.metrics.flood.inc()
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

@@ -10,11 +10,14 @@ keeps each chat in order and lets different chats overlap.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.metrics import Metrics
 
 # Enough to overlap the waits of one update (database, Telegram) with the work of
 # others. On PostgreSQL, few enough that every update in flight gets a pooled connection
@@ -32,7 +35,9 @@ class _Turn:
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES, metrics: Metrics | None = None
+    ) -> None:
         # PTB's own semaphore (taken before `do_process_update`) only bounds the updates
         # waiting here; the real bound is `_slots`, taken after the chat's turn, so that a
         # person who taps ten times in a row waits for their own updates without holding
@@ -40,8 +45,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(WAITING_UPDATES)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._turns: dict[int, _Turn] = {}
+        self.metrics = metrics
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        if self.metrics is None:
+            await self._in_turn(update, coroutine)
+            return
+        started = time.perf_counter()
+        try:
+            await self._in_turn(update, coroutine)
+        finally:
+            kind = update_kind(update)
+            self.metrics.updates.labels(kind).observe(time.perf_counter() - started)
+
+    async def _in_turn(self, update: object, coroutine: Awaitable[object]) -> None:
         key = chat_key(update)
         if key is None:
             async with self._slots:
@@ -64,6 +81,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
+
+
+# The kinds a private bot mostly gets, as a metric label; the rest are "other".
+_KINDS = ("message", "callback_query", "edited_message", "my_chat_member")
+
+
+def update_kind(update: object) -> str:
+    for kind in _KINDS:
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
 
 
 def chat_key(update: object) -> int | None:

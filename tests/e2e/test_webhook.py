@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.app import build_application
@@ -78,7 +79,7 @@ async def test_a_session_moves_between_instances_as_if_one_bot(
     assert [r["step"] for r in results] == list(range(1, 12))
 
 
-async def test_the_secret_is_required_and_healthz_checks_the_database(
+async def test_the_secret_is_required_healthz_checks_the_database_and_metrics_are_served(
     instances: list[WebhookSettings],
 ) -> None:
     hook = instances[0]
@@ -94,6 +95,10 @@ async def test_the_secret_is_required_and_healthz_checks_the_database(
         base = hook.url.removesuffix("/telegram")
         async with session.get(f"{base}/healthz") as response:
             assert (response.status, await response.text()) == (200, "ok")
+        async with session.get(f"{base}/metrics") as response:
+            assert response.status == 200
+            names = {f.name for f in text_string_to_metric_families(await response.text())}
+        assert {"coach_update_seconds", "coach_telegram_requests", "coach_reminders_sent"} <= names
 
 
 async def test_an_unreachable_telegram_at_start_is_waited_for(

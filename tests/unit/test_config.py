@@ -23,6 +23,7 @@ def test_defaults() -> None:
     assert settings.double_tap_seconds == 1.0
     assert settings.paid_broadcast_rate == 0 and settings.reminder_rate == 29.0
     assert settings.reminder_spread_minutes == 0
+    assert settings.metrics_port is None
 
 
 def test_values_are_read() -> None:
@@ -31,7 +32,9 @@ def test_values_are_read() -> None:
         "DEFAULT_TIMEZONE": "Asia/Tokyo", "LOG_LEVEL": "debug",
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/", "DOUBLE_TAP_SECONDS": "0",
         "PAID_BROADCAST_RATE": "1000", "REMINDER_SPREAD_MINUTES": "30",
+        "METRICS_PORT": "9108", "METRICS_LISTEN": "0.0.0.0",
     })  # fmt: skip
+    assert (settings.metrics_port, settings.metrics_listen) == (9108, "0.0.0.0")
     assert settings.double_tap_seconds == 0.0
     assert settings.reminder_rate == 1000.0 and settings.telegram_rate_limit == 29.0
     assert settings.reminder_spread_minutes == 30
@@ -55,6 +58,9 @@ def test_values_are_read() -> None:
         ({"PAID_BROADCAST_RATE": "2000"}, "PAID_BROADCAST_RATE must be messages per second"),
         ({"REMINDER_SPREAD_MINUTES": "7.5"}, "REMINDER_SPREAD_MINUTES must be whole minutes"),
         ({"REMINDER_SPREAD_MINUTES": "lots"}, "REMINDER_SPREAD_MINUTES"),
+        ({"METRICS_PORT": "0"}, "METRICS_PORT must be a port"),
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT must be a port"),
+        ({"METRICS_PORT": "nine"}, "METRICS_PORT must be a port"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
