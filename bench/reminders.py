@@ -200,6 +200,8 @@ async def main(
         runners = [asyncio.create_task(p.run(batch_end)) for p in pressers]
         try:
             await asyncio.wait_for(done.wait(), timeout=users / (rate_wanted * 0.7) + 180)
+        except TimeoutError:
+            print(f"gave up waiting: {len(arrivals)} of {users} reminders arrived")
         finally:
             for runner in runners:
                 runner.cancel()

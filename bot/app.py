@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.lifecycle import polling_error, stop_on_signals, until_reachable
 from bot.metrics import Metrics
 from bot.programme import Programme, Safety, load_programme, load_safety
+from bot.store.budget import SharedBudget
 from bot.store.engine import create_engine, migrate
 from bot.store.outbox import OutboxStore
 from bot.store.queries import Store
@@ -111,11 +112,18 @@ def build_application(
 
     async def post_shutdown(_application: AnyApplication) -> None:
         records.close()
+        if shared is not None:
+            await shared.close()
         await engine.dispose()
 
     transports = (AiohttpRequest(metrics=metrics), AiohttpRequest(connection_pool_size=2))
+    shared = (
+        SharedBudget(settings.database_url, settings.telegram_rate_limit)
+        if settings.shared_rate_limit
+        else None
+    )
     limiter = PriorityRateLimiter(
-        rate=settings.telegram_rate_limit, paid_rate=settings.paid_broadcast_rate
+        rate=settings.telegram_rate_limit, paid_rate=settings.paid_broadcast_rate, shared=shared
     )
     metrics.watch_queue(lambda: limiter.waiting[0], lambda: limiter.waiting[1])
     application = (

@@ -41,6 +41,9 @@ class Settings:
     # Polling mode: serve /metrics on this port (None: not served). Webhook mode serves
     # it on the webhook's port.
     metrics_port: int | None = None
+    # On PostgreSQL, every instance takes its sends from one bot-wide schedule in the
+    # database (store/budget.py); off, each paces itself alone.
+    shared_rate_limit: bool = False
     metrics_listen: str = "127.0.0.1"
 
     @property
@@ -116,10 +119,18 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     metrics_port = int(raw_port) if raw_port.isdigit() else None
     if raw_port and not (metrics_port and metrics_port <= 65535):
         raise SettingsError(f"METRICS_PORT must be a port between 1 and 65535, not {raw_port!r}")
+    database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    on_postgres = database_url.startswith("postgresql")
+    shared = env.get("SHARED_RATE_LIMIT", "").strip().lower() or "auto"
+    if shared not in ("auto", "on", "off") or (shared == "on" and not on_postgres):
+        raise SettingsError(
+            "SHARED_RATE_LIMIT must be auto (on with PostgreSQL), on (PostgreSQL only) or "
+            f"off, not {shared!r}"
+        )
     return Settings(
         telegram_bot_token=token,
         telegram_api_base_url=base_url.rstrip("/"),
-        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        database_url=database_url,
         default_timezone=zone,
         reminder_times=_reminder_times(env.get("REMINDER_TIMES", "").strip() or "08:00,18:00"),
         log_level=level,
@@ -128,6 +139,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         paid_broadcast_rate=paid_rate,
         reminder_spread_minutes=int(spread),
         metrics_port=metrics_port,
+        shared_rate_limit=on_postgres and shared != "off",
         metrics_listen=env.get("METRICS_LISTEN", "").strip() or Settings.metrics_listen,
     )
 

@@ -246,3 +246,13 @@ class PendingReply(SQLModel, table=True):
     attempts: int = 0
     # A sender's claim, so that two instances never both send it; empty: free to take.
     claimed_until: datetime | None = _utc(nullable=True)
+
+
+class SendBudget(SQLModel, table=True):
+    """The bot-wide send schedule that every instance shares on PostgreSQL (one row; see
+    store/budget.py): the earliest moment the next message may go to Telegram."""
+
+    __tablename__ = "send_budget"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    next_slot: datetime = _utc()

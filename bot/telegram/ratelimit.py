@@ -37,6 +37,7 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
+from bot.store.budget import SharedBudget
 from bot.telegram.transport import describe
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,20 @@ JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 # Pauses before the retries of a request that failed with a 5xx or timed out; after the
 # last, the error goes to the caller (an apology to the person; a reminder stays due).
 FAILURE_BACKOFF = (0.5, 1.5)
+# How many times a request woken too late for its shared slot takes another.
+_SHARED_RETAKES = 3
 # A waiting bulk request looks again this often while people's replies go first.
 _BULK_RECHECK = 0.005
 
 
 class PriorityRateLimiter(BaseRateLimiter[str]):
     def __init__(
-        self, rate: float = 29.0, reserve: int = 1, max_retries: int = 3, paid_rate: float = 0.0
+        self,
+        rate: float = 29.0,
+        reserve: int = 1,
+        max_retries: int = 3,
+        paid_rate: float = 0.0,
+        shared: SharedBudget | None = None,
     ) -> None:
         # Below one a second (a test setting), the window stretches to hold one request.
         self.window = 1.0 if rate >= 1 else 1.0 / rate
@@ -71,6 +79,9 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         self.max_retries = max_retries
         self._granted: collections.deque[float] = collections.deque()
         self._next_bulk = 0.0
+        # Several instances: the bot-wide schedule they share (store/budget.py), taken
+        # after this instance's own slot, which still puts its replies first.
+        self.shared = shared
         self.paid_interval = 1.0 / paid_rate if paid_rate > 0 else 0.0
         self._next_paid = 0.0
         self._paused_until = 0.0
@@ -145,6 +156,8 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 await self._paid_slot()
             elif counted:
                 await self._slot(bulk=rate_limit_args == BULK)
+                if self.shared is not None:
+                    await self._shared_slot(reply=rate_limit_args != BULK)
             else:
                 await self._wait_for_pause()
             try:
@@ -159,6 +172,8 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 pause = _seconds(error.retry_after) + 0.1
                 log.warning("Telegram asked to slow down: pausing all sends for %.1f s", pause)
                 self._paused_until = max(self._paused_until, time.monotonic() + pause)
+                if self.shared is not None:
+                    await self.shared.pause(pause)
             except NetworkError as error:
                 # A 5xx or a time-out: Telegram may be briefly unwell, so try again a few
                 # times with a growing pause. (A time-out may mean the first one arrived
@@ -178,6 +193,29 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                     "%s failed (%s): trying again in %.1f s", endpoint, describe(error), pause
                 )
                 await asyncio.sleep(pause)
+
+    async def _shared_slot(self, *, reply: bool) -> None:
+        """A slot of the bot-wide schedule: a reply waits for the next one; a reminder
+        takes one only when it is free at once, and otherwise looks again in a slot's
+        time, behind any reply. (If the database can't be asked, the local slot stands.)"""
+        assert self.shared is not None
+        retakes = 0
+        while True:
+            asked = time.monotonic()
+            wait = await self.shared.take(reply=reply)
+            if wait is None:
+                if reply or not self.shared.reachable:
+                    return
+                await asyncio.sleep(self.shared.interval)
+                continue
+            await asyncio.sleep(max(wait - (time.monotonic() - asked), 0.0))
+            # Woken more than a slot after the slot (the event loop was busy), the request
+            # would go out together with the ones whose slots came after it: a burst past
+            # the limit. That slot went by; take another (a few times at most).
+            late = time.monotonic() - (asked + wait)
+            if late <= self.shared.interval or retakes == _SHARED_RETAKES:
+                return
+            retakes += 1
 
     async def _paid_slot(self) -> None:
         """Evenly at the paid rate, after any 429 pause."""

@@ -24,6 +24,10 @@ def test_defaults() -> None:
     assert settings.paid_broadcast_rate == 0 and settings.reminder_rate == 29.0
     assert settings.reminder_spread_minutes == 0
     assert settings.metrics_port is None
+    assert not settings.shared_rate_limit  # SQLite: one process
+    on_postgres = {"TELEGRAM_BOT_TOKEN": "1:x", "DATABASE_URL": "postgresql+asyncpg://h/db"}
+    assert load_settings(on_postgres).shared_rate_limit
+    assert not load_settings({**on_postgres, "SHARED_RATE_LIMIT": "off"}).shared_rate_limit
 
 
 def test_values_are_read() -> None:
@@ -59,6 +63,8 @@ def test_values_are_read() -> None:
         ({"REMINDER_SPREAD_MINUTES": "7.5"}, "REMINDER_SPREAD_MINUTES must be whole minutes"),
         ({"REMINDER_SPREAD_MINUTES": "lots"}, "REMINDER_SPREAD_MINUTES"),
         ({"METRICS_PORT": "0"}, "METRICS_PORT must be a port"),
+        ({"SHARED_RATE_LIMIT": "on"}, "SHARED_RATE_LIMIT must be auto"),  # SQLite
+        ({"SHARED_RATE_LIMIT": "maybe"}, "SHARED_RATE_LIMIT must be auto"),
         ({"METRICS_PORT": "70000"}, "METRICS_PORT must be a port"),
         ({"METRICS_PORT": "nine"}, "METRICS_PORT must be a port"),
     ],

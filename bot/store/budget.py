@@ -1,0 +1,110 @@
+"""One send budget for every instance: Telegram's limit is the bot's, not a process's.
+
+With N webhook instances each pacing itself at 29 a second, together they would send up
+to 29N and meet 429s. On PostgreSQL they share one schedule instead, a single row
+(`send_budget.next_slot`): the generic cell rate algorithm, as a row. A message may go
+at `next_slot` or now, whichever is later, and moves it on by 1/rate; so messages leave
+at least 1/rate apart bot-wide, and no second ever holds more than rate + 1 of them
+(30 at 29 a second: Telegram's limit). A reply takes the next slot, waiting for it if
+it is in the future; a reminder takes a slot only when the schedule is free at once,
+so replies queued by any instance go first and reminders fill the gaps. A 429 moves the
+slot past its retry_after for everyone.
+
+The database's clock (`clock_timestamp()`) is the only clock, so instances' clocks may
+differ. A slot is a moment: a process whose event loop was busy past it takes another
+rather than send late, together with the messages whose slots came after (ratelimit.py;
+without that, 1-6 of 2,500 messages met a 429 in bench/instances.py, with it none).
+Each instance keeps one connection of its own for this (a statement a message, about a
+tenth of a millisecond of the server's time), so that sends never wait for the pool the
+handlers use. If the database cannot be asked, the instance falls back to its
+own pacing (bot/telegram/ratelimit.py) and says so once in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+# Seconds to wait from now for the slot taken ($1: the interval, 1/rate).
+_TAKE = """
+UPDATE send_budget
+SET next_slot = GREATEST(next_slot, clock_timestamp()) + $1 * interval '1 second'
+WHERE id = 1
+RETURNING EXTRACT(EPOCH FROM next_slot - clock_timestamp())::float8 - $1
+"""
+# The same, only if the schedule is free now (a reminder in a gap); no row otherwise.
+_TAKE_IF_FREE = _TAKE.replace("WHERE id = 1", "WHERE id = 1 AND next_slot <= clock_timestamp()")
+_PAUSE = """
+UPDATE send_budget
+SET next_slot = GREATEST(next_slot, clock_timestamp() + $1 * interval '1 second')
+WHERE id = 1
+"""
+_ENSURE_ROW = """
+INSERT INTO send_budget (id, next_slot) VALUES (1, clock_timestamp()) ON CONFLICT DO NOTHING
+"""
+
+
+class SharedBudget:
+    def __init__(self, database_url: str, rate: float) -> None:
+        self._url = make_url(database_url)
+        self.interval = 1.0 / rate
+        self._connection: asyncpg.Connection[asyncpg.Record] | None = None
+        self._lock = asyncio.Lock()
+        self._failing = False
+
+    async def take(self, *, reply: bool) -> float | None:
+        """Take the next slot: the seconds to wait for it (0 or more), or None for a
+        reminder when the schedule is not free now, or when the database can't be asked
+        (then the caller paces on its own)."""
+        wait = await self._ask(_TAKE if reply else _TAKE_IF_FREE, self.interval)
+        return None if not isinstance(wait, float) else max(0.0, wait)
+
+    async def pause(self, seconds: float) -> None:
+        """Nobody sends for `seconds` (Telegram's retry_after)."""
+        await self._ask(_PAUSE, seconds)
+
+    @property
+    def reachable(self) -> bool:
+        return not self._failing
+
+    async def _ask(self, statement: str, value: float) -> object:
+        async with self._lock:
+            try:
+                if self._connection is None or self._connection.is_closed():
+                    url = self._url
+                    self._connection = await asyncpg.connect(
+                        host=url.host or "127.0.0.1",
+                        port=url.port or 5432,
+                        user=url.username,
+                        password=url.password,
+                        database=url.database,
+                    )
+                    await self._connection.execute(_ENSURE_ROW)
+                answer = await self._connection.fetchval(statement, value)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                if not self._failing:
+                    log.warning("the shared send budget can't be reached (%s): pacing alone", error)
+                self._failing = True
+                await self._drop()
+                return None
+            if self._failing:
+                log.info("the shared send budget is back")
+                self._failing = False
+            return answer
+
+    async def _drop(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            try:
+                await connection.close(timeout=1)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                connection.terminate()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._drop()
