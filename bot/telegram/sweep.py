@@ -91,7 +91,9 @@ class ReminderSweep:
         self.up_since = clock()
         self._sender: asyncio.Task[BatchReport] | None = None
         self._stopping = False
-        self._stop_requested = asyncio.Event()
+        # Set when new reminders are claimed or the bot stops: a sender waiting for the
+        # next release looks again (a newly claimed one may be released sooner).
+        self._woken = asyncio.Event()
         self._warned: set[datetime] = set()
         self.last_report: BatchReport | None = None
         self.forecasts: list[BatchForecast] = []
@@ -110,6 +112,8 @@ class ReminderSweep:
         """
         await self._schedule_unscheduled()
         claimed = await self.claim_planned()
+        if claimed:
+            self._woken.set()
         if self._sender is None or self._sender.done():
             self._sender = asyncio.create_task(self.drain(bot, claimed), name="reminder-sender")
         return self._sender
@@ -140,9 +144,9 @@ class ReminderSweep:
         self.metrics.reminders_claimed.inc(claimed)
         return claimed
 
-    async def _watch_waiting(self, exclude: set[int] | None = None) -> int:
+    async def _watch_waiting(self) -> int:
         """Claimed reminders not sent yet, also for the metrics."""
-        waiting = await self.reminders.waiting(exclude or ())
+        waiting = await self.reminders.waiting()
         self.metrics.reminders_waiting.set(waiting.count)
         oldest = (self.clock() - waiting.oldest_due).total_seconds() if waiting.oldest_due else 0
         self.metrics.oldest_reminder_lateness.set(max(0.0, oldest))
@@ -238,6 +242,9 @@ class ReminderSweep:
     async def _wait_for_release(self, retry_later: set[int]) -> bool:
         """Wait for the next claimed batch if it is released before the next sweep;
         False if there is none (or the bot is stopping)."""
+        self._woken.clear()  # (before looking: a claim from now on wakes the wait)
+        if self._stopping:
+            return False
         first = (await self.reminders.waiting(retry_later)).first_release
         if first is None:
             return False
@@ -246,7 +253,7 @@ class ReminderSweep:
             return False
         if delay > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_requested.wait(), delay)
+                await asyncio.wait_for(self._woken.wait(), delay)
         return not self._stopping
 
     async def _send_from(
@@ -331,7 +338,7 @@ class ReminderSweep:
         stop, unlike a crash, duplicates nothing), then end the sender. A send still
         hanging after `grace` seconds is cancelled: it stays pending for the next start."""
         self._stopping = True
-        self._stop_requested.set()
+        self._woken.set()
         if self._sender is None or self._sender.done():
             return
         try:

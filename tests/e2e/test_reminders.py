@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -314,3 +315,35 @@ async def test_a_minute_that_cannot_fit_its_window_is_one_warning(
     message = warnings[0].getMessage()
     assert "1 reminders at 0.000138889 a second take 120 min" in message
     assert "the last would go out 110 min late" in message and "none is dropped" in message
+
+
+async def test_a_sender_waiting_for_a_later_release_wakes_for_a_new_claim(
+    bot: Any, ready: Person, clock: FakeClock, emulator: BotApiEmulator, engine: AsyncEngine
+) -> None:
+    """The sender waits for the next release rather than the next sweep; a reminder
+    claimed meanwhile that may go sooner must not wait behind it."""
+    from bot.coach.reminders import DueReminder
+    from bot.store.reminders import ReminderStore
+
+    sam = Person(emulator, 1002, "Sam")
+    await onboard(sam)
+    service: ReminderSweep = bot.bot_data["reminders"]
+    store: ReminderStore = bot.bot_data["reminder_store"]
+    (sam_row,) = await rows(engine, "SELECT id FROM users WHERE telegram_user_id = 1002")
+    later = DueReminder("evening", "2000-01-01", clock() + timedelta(days=1))
+    await store.schedule(sam_row["id"], later)  # Sam's comes at a time of its own
+    # Alex's 08:00 is 20 s away: claimed now (released before the next sweep), and the
+    # sender waits for it.
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) - timedelta(seconds=20))
+    sender = await service.sweep(bot.bot)
+    await asyncio.sleep(0.3)
+    assert not sender.done() and "Good morning!" not in ready.last.text
+    # Sam's reminder falls due now (as if Sam had chosen this minute).
+    await store.schedule(sam_row["id"], DueReminder("morning", clock().date().isoformat(), clock()))
+    started = asyncio.get_running_loop().time()
+    await service.sweep(bot.bot)
+    while "Good morning!" not in sam.last.text:
+        assert asyncio.get_running_loop().time() - started < 3, "Sam's reminder waited"
+        await asyncio.sleep(0.02)
+    assert "Good morning!" not in ready.last.text  # Alex's is still to come
+    await service.stop()
