@@ -61,3 +61,41 @@ async def test_bulk_is_paced_keeps_a_reserve_and_yields_to_replies() -> None:
     # The two replies found the reserved room: no waiting behind the stream.
     assert replied < 0.05
     assert recorder.busiest_window() <= 10
+
+
+class ScheduleInMemory:
+    """A stand-in for store/budget.py's shared schedule, same rules, no database."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_slot = 0.0
+        self.reachable = True
+        self.taken = 0
+
+    async def take(self, *, reply: bool) -> float | None:
+        now = time.monotonic()
+        if not reply and self.next_slot > now:
+            return None
+        slot = max(self.next_slot, now)
+        self.next_slot = slot + self.interval
+        self.taken += 1
+        return slot - now
+
+    async def pause(self, seconds: float) -> None:
+        self.next_slot = max(self.next_slot, time.monotonic() + seconds)
+
+
+async def test_a_request_woken_too_late_for_its_shared_slot_takes_another() -> None:
+    """A busy event loop wakes several waiting requests at once, after their slots: sent
+    then, they would reach Telegram together. Each takes a fresh slot instead."""
+    schedule = ScheduleInMemory(rate=20)
+    limiter, recorder = PriorityRateLimiter(rate=100, shared=schedule), Recorder()  # type: ignore[arg-type]
+    requests = [asyncio.ensure_future(recorder.request(limiter, "reply")) for _ in range(6)]
+    await asyncio.sleep(0.01)  # all six have their slots: 0, 50, ..., 250 ms from now
+    time.sleep(0.3)  # noqa: ASYNC251 - on purpose: the loop is stuck past all of them
+    await asyncio.gather(*requests)
+    times = sorted(t for t, _ in recorder.sent)
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    # (The first slot was taken before the stall ended; the five late ones spread out.)
+    assert min(gaps[1:]) >= schedule.interval * 0.8, gaps
+    assert schedule.taken > 6  # the late ones took new slots
