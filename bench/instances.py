@@ -102,7 +102,9 @@ async def run(
     tappers = [Presser(emulator, 1000 + i, press_every) for i in range(pressers)]
     async with AsyncExitStack() as stack:
         for hook in hooks:
-            await stack.enter_async_context(serving(build_application(settings), hook))
+            await stack.enter_async_context(
+                serving(build_application(settings, webhook=True), hook)
+            )
         await asyncio.gather(*(tapper.set_up() for tapper in tappers))
         requests_before = len(emulator.requests)
         started = time.monotonic()

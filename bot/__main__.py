@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
             from bot.app import build_application
             from bot.webhook import run
 
-            asyncio.run(run(build_application(settings, programme, safety), hook))
+            asyncio.run(run(build_application(settings, programme, safety, webhook=True), hook))
             return 0
         return _run(settings, programme, safety)
     except InvalidToken:

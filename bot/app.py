@@ -62,7 +62,11 @@ def build_application(
     safety: Safety | None = None,
     clock: Clock = utc_now,
     catalog: Catalog | None = None,
+    *,
+    webhook: bool = False,
 ) -> AnyApplication:
+    """The bot; `webhook`: for one of possibly several webhook instances (they share one
+    send budget on PostgreSQL, see SHARED_RATE_LIMIT)."""
     programme = programme or load_programme()
     safety = safety or load_safety()
     engine = create_engine(settings.database_url)
@@ -119,7 +123,7 @@ def build_application(
     transports = (AiohttpRequest(metrics=metrics), AiohttpRequest(connection_pool_size=2))
     shared = (
         SharedBudget(settings.database_url, settings.telegram_rate_limit)
-        if settings.shared_rate_limit
+        if settings.shares_send_budget(webhook=webhook)
         else None
     )
     limiter = PriorityRateLimiter(

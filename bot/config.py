@@ -41,10 +41,15 @@ class Settings:
     # Polling mode: serve /metrics on this port (None: not served). Webhook mode serves
     # it on the webhook's port.
     metrics_port: int | None = None
-    # On PostgreSQL, every instance takes its sends from one bot-wide schedule in the
-    # database (store/budget.py); off, each paces itself alone.
-    shared_rate_limit: bool = False
+    # "auto": webhook instances on PostgreSQL take their sends from one bot-wide
+    # schedule in the database (store/budget.py); "on": in polling mode too; "off":
+    # each process paces itself alone. (Polling is one process: Telegram gives updates
+    # to one getUpdates caller, so it has no one to share with.)
+    shared_rate_limit: str = "off"
     metrics_listen: str = "127.0.0.1"
+
+    def shares_send_budget(self, *, webhook: bool) -> bool:
+        return self.shared_rate_limit == "on" or (self.shared_rate_limit == "auto" and webhook)
 
     @property
     def reminder_rate(self) -> float:
@@ -139,7 +144,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         paid_broadcast_rate=paid_rate,
         reminder_spread_minutes=int(spread),
         metrics_port=metrics_port,
-        shared_rate_limit=on_postgres and shared != "off",
+        shared_rate_limit=shared if on_postgres else "off",
         metrics_listen=env.get("METRICS_LISTEN", "").strip() or Settings.metrics_listen,
     )
 

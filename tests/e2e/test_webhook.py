@@ -52,7 +52,7 @@ async def instances(
     emulator.webhook_targets = [hook.url for hook in hooks]
     async with AsyncExitStack() as stack:
         for hook in hooks:
-            application = build_application(settings, quick_programme, safety)
+            application = build_application(settings, quick_programme, safety, webhook=True)
             await stack.enter_async_context(serving(application, hook))
         yield hooks
 

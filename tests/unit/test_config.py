@@ -24,10 +24,16 @@ def test_defaults() -> None:
     assert settings.paid_broadcast_rate == 0 and settings.reminder_rate == 29.0
     assert settings.reminder_spread_minutes == 0
     assert settings.metrics_port is None
-    assert not settings.shared_rate_limit  # SQLite: one process
+    assert not settings.shares_send_budget(webhook=True)  # SQLite: one process
     on_postgres = {"TELEGRAM_BOT_TOKEN": "1:x", "DATABASE_URL": "postgresql+asyncpg://h/db"}
-    assert load_settings(on_postgres).shared_rate_limit
-    assert not load_settings({**on_postgres, "SHARED_RATE_LIMIT": "off"}).shared_rate_limit
+    auto = load_settings(on_postgres)
+    assert auto.shares_send_budget(webhook=True)
+    assert not auto.shares_send_budget(webhook=False)  # polling: one process
+    assert load_settings({**on_postgres, "SHARED_RATE_LIMIT": "on"}).shares_send_budget(
+        webhook=False
+    )
+    off = load_settings({**on_postgres, "SHARED_RATE_LIMIT": "off"})
+    assert not off.shares_send_budget(webhook=True)
 
 
 def test_values_are_read() -> None:
