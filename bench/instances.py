@@ -9,24 +9,19 @@ emulator's flood control at Telegram's 30 messages a second for the whole bot. A
 of reminders for `people` falls due while `pressers` people in a session tap "Done"
 every few seconds through both instances. Prints the messages a second the bot sent,
 the 429s it got, reminders delivered, duplicated and missed, and the time from a tap to
-the bot's answer (p50/p99). tests/e2e/test_shared_budget.py runs the same and checks it.
+the bot's answer (p50/p99). tests/e2e/test_shared_budget.py runs the same and checks it
+(and this borrows the tests' throwaway database and free port).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import asyncpg
-from sqlalchemy.engine import make_url
 
 from bench.reminders import FIRST_PERSON, TOKEN, Presser, percentile, prefill
 from bot.app import build_application
@@ -34,31 +29,11 @@ from bot.coach.planning import release_time
 from bot.config import WebhookSettings, load_settings
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.webhook import serving
+from tests.e2e.helpers import free_port
+from tests.postgres import postgres_database
 
 SECRET = "bench-secret"
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-@asynccontextmanager
-async def throwaway_database(server_url: str) -> AsyncIterator[str]:
-    url = make_url(server_url)
-    name = f"bench_instances_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(
-        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
-        password=url.password, database=url.database,
-    )  # fmt: skip
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def run(
@@ -150,7 +125,7 @@ async def run(
 
 
 async def main(args: argparse.Namespace) -> None:
-    async with throwaway_database(args.server_url) as database_url:
+    async with postgres_database(args.server_url) as database_url:
         result = await run(
             database_url, args.people, args.pressers, args.press_every, not args.not_shared
         )

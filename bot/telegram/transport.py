@@ -134,8 +134,10 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
         finally:
             if self.metrics is not None:
-                # The method is the URL's last part (the token, before it, is not kept).
-                self.metrics.requests.labels(url.rsplit("/", 1)[-1], outcome).inc()
+                # The method is the URL's last part (the token, before it, is not kept);
+                # a file download's last part is a file's path, which is not a label.
+                name = "file" if "/file/bot" in url else url.rsplit("/", 1)[-1]
+                self.metrics.requests.labels(name, outcome).inc()
                 if status == 429:
                     self.metrics.flood.inc()
 
