@@ -16,19 +16,25 @@ rather than send late, together with the messages whose slots came after (rateli
 without that, 1-6 of 2,500 messages met a 429 in bench/instances.py, with it none).
 Each instance keeps one connection of its own for this (a statement a message, about a
 tenth of a millisecond of the server's time), so that sends never wait for the pool the
-handlers use. If the database cannot be asked, the instance falls back to its
-own pacing (bot/telegram/ratelimit.py) and says so once in the log.
+handlers use. If the database cannot be asked (2 s at most), the instance falls back to its
+own pacing (bot/telegram/ratelimit.py), says so once in the log, and asks again after
+5 s rather than at every message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
+
+# Seconds: how long one question may take, and how long a failing database is left alone.
+ASK_TIMEOUT = 2.0
+RETRY_AFTER = 5.0
 
 # Seconds to wait from now for the slot taken ($1: the interval, 1/rate).
 _TAKE = """
@@ -56,6 +62,7 @@ class SharedBudget:
         self._connection: asyncpg.Connection[asyncpg.Record] | None = None
         self._lock = asyncio.Lock()
         self._failing = False
+        self._retry_at = 0.0  # while failing, the database is not asked again before this
 
     async def take(self, *, reply: bool) -> float | None:
         """Take the next slot: the seconds to wait for it (0 or more), or None for a
@@ -74,6 +81,8 @@ class SharedBudget:
 
     async def _ask(self, statement: str, value: float) -> object:
         async with self._lock:
+            if self._failing and time.monotonic() < self._retry_at:
+                return None  # (a database that is down must not hold up every message)
             try:
                 if self._connection is None or self._connection.is_closed():
                     url = self._url
@@ -83,13 +92,15 @@ class SharedBudget:
                         user=url.username,
                         password=url.password,
                         database=url.database,
+                        timeout=ASK_TIMEOUT,
                     )
                     await self._connection.execute(_ENSURE_ROW)
-                answer = await self._connection.fetchval(statement, value)
+                answer = await self._connection.fetchval(statement, value, timeout=ASK_TIMEOUT)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 if not self._failing:
                     log.warning("the shared send budget can't be reached (%s): pacing alone", error)
                 self._failing = True
+                self._retry_at = time.monotonic() + RETRY_AFTER
                 await self._drop()
                 return None
             if self._failing:
