@@ -46,6 +46,14 @@ def session_card(person: Person, step: int) -> SentMessage | None:
     return None
 
 
+async def card_for_step(person: Person, step: int) -> SentMessage:
+    """Wait for the newest message with buttons for session step `step`, and return it."""
+    await wait_until(lambda: session_card(person, step) is not None, f"the card for step {step}")
+    card = session_card(person, step)
+    assert card is not None
+    return card
+
+
 async def wait_until(check: Callable[[], object], what: str, within: float = 30.0) -> None:
     """Poll `check` until it holds; fail naming `what` after `within` seconds."""
     deadline = time.monotonic() + within

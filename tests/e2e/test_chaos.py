@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotApiEmulator
-from tests.e2e.helpers import onboard, rows, session_card, wait_until
+from tests.e2e.helpers import card_for_step, onboard, rows, wait_until
 from tests.e2e.person import Person
 
 
@@ -45,11 +45,7 @@ async def test_a_whole_session_through_telegram_s_bad_moments(
     }
     taps = ["4", *["✅ Done"] * 11, "2"]
     for step, label in enumerate(taps):
-        await wait_until(
-            lambda s=step: session_card(alex, s) is not None, f"the card for step {step}"
-        )
-        card = session_card(alex, step)
-        assert card is not None
+        card = await card_for_step(alex, step)
         faults.get(step, lambda: None)()
         await emulator.press(alex.user_id, card.snapshot(), label)
         if step < len(taps) - 1:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.emulator import BotApiEmulator
 from tests.conftest import TOKEN
-from tests.e2e.helpers import free_port, onboard, rows, session_card, wait_until
+from tests.e2e.helpers import card_for_step, free_port, onboard, rows, wait_until
 from tests.e2e.person import Person
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,11 +221,7 @@ async def test_three_kills_during_a_session_lose_nothing_and_repeat_nothing(
     await alex.press_last("Start session")
     taps = ["4", *["✅ Done"] * 11, "2"]
     for step, label in enumerate(taps):
-        await wait_until(
-            lambda s=step: session_card(alex, s) is not None, f"the card for step {step}"
-        )
-        card = session_card(alex, step)
-        assert card is not None
+        card = await card_for_step(alex, step)
         if step not in kill_at:
             faults.get(step, lambda: None)()
             await emulator.press(alex.user_id, card.snapshot(), label)
