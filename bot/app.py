@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.lifecycle import polling_error, stop_on_signals, until_reachable
 from bot.metrics import Metrics
 from bot.programme import Programme, Safety, load_programme, load_safety
-from bot.store.budget import SHARED_MARGIN, SharedBudget
+from bot.store.budget import SharedBudget
 from bot.store.engine import create_engine, migrate
 from bot.store.outbox import OutboxStore
 from bot.store.queries import Store
@@ -122,7 +122,7 @@ def build_application(
 
     transports = (AiohttpRequest(metrics=metrics), AiohttpRequest(connection_pool_size=2))
     shared = (
-        SharedBudget(settings.database_url, settings.telegram_rate_limit - SHARED_MARGIN)
+        SharedBudget(settings.database_url, settings.telegram_rate_limit)
         if settings.shares_send_budget(webhook=webhook)
         else None
     )

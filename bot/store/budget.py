@@ -32,11 +32,6 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
-# Messages a second the shared schedule keeps below TELEGRAM_RATE_LIMIT: a request leaves
-# a moment after its slot, a different moment in each process, so two slots 1/rate apart
-# can reach Telegram closer together. At 29 (no margin) one fresh-clone CI run of
-# tests/e2e/test_shared_budget.py met one 429 among some 2,500 messages.
-SHARED_MARGIN = 1.0
 # Seconds: how long one question may take, and how long a failing database is left alone.
 ASK_TIMEOUT = 2.0
 RETRY_AFTER = 5.0
