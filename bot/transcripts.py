@@ -57,9 +57,12 @@ class Recorder:
         self.lines: list[str] = []
         self.shown: dict[int, str] = {}  # the text last written of each message
         self.recording = True
+        self.changes = 0  # messages sent or edited in this chat so far
         emulator.add_private_chat(user_id, name)
 
     def show(self, message: SentMessage, edited: bool) -> None:
+        if message.chat_id == self.user_id:
+            self.changes += 1
         if message.chat_id != self.user_id or not self.recording:
             self.shown[message.message_id] = _markdown(message.html or message.text)
             return
@@ -99,7 +102,17 @@ class Recorder:
         )  # fmt: skip
         if self.recording:
             self.lines += [f"*(pressed `[{label}]`)*", ""]
+        before = self.changes
         await self.emulator.press(self.user_id, message, label)
+        # Every press in these journeys changes the chat. Quiet alone is not enough: on a
+        # busy machine the bot can be silent for longer than `quiet` while it asks the
+        # database, and the next press would then look for a button not yet sent.
+        for _ in range(1000):
+            if self.changes > before:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise RuntimeError(f"the bot did not answer the press on {label!r}")
         await self.emulator.settle(quiet=0.2)
 
 
