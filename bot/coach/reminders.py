@@ -80,7 +80,9 @@ def decide(
     """Send a claimed reminder, or skip it and say why. `up_since`: when the bot started;
     a reminder is late only if it was LATE_GRACE overdue by then (it fell due while the
     bot was down), not for the time it waited in the queue since."""
-    if up_since - due_at >= LATE_GRACE:
+    # (A clock set back, by NTP or a test, can put the start after now: the bot was
+    # up by now at the latest.)
+    if min(up_since, now) - due_at >= LATE_GRACE:
         return Decision.LATE
     if last_finished is not None and now - last_finished < RECENT_SESSION:
         return Decision.RECENT_SESSION

@@ -148,3 +148,12 @@ def test_only_downtime_makes_a_reminder_late_never_the_queue() -> None:
     # Down for less than the hour: sent, even if the queue then adds to it.
     back = due + LATE_GRACE - timedelta(minutes=1)
     assert decide(due, due + 2 * LATE_GRACE, None, None, back) is Decision.SEND
+
+
+def test_a_clock_set_back_does_not_make_a_reminder_late() -> None:
+    # Started at 14:00 by a clock that was then set back to 08:00 (NTP, or a test's fake
+    # clock): the 08:00 reminder did not fall due while the bot was down.
+    due = utc(2026, 6, 1, 8, 0)
+    started = utc(2026, 6, 1, 14, 0)
+    assert decide(due, due + timedelta(seconds=20), None, None, started) is Decision.SEND
+    assert decide(due, due + LATE_GRACE, None, None, started) is Decision.LATE
