@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_application, running
-from bot.coach.reminders import RECENT_SESSION, DueReminder, Slot, next_reminder
+from bot.coach.reminders import RECENT_SESSION, BatchReport, DueReminder, Slot, next_reminder
 from bot.coach.states import Onboarding
 from bot.coach.timezones import is_valid_zone
 from bot.config import load_settings
@@ -30,7 +30,7 @@ from bot.logs import configure_logging
 from bot.store.queries import Store
 from bot.store.reminders import ReminderStore
 from bot.telegram.reminders import reminder_times, schedule_for
-from bot.telegram.sweep import BatchReport, ReminderSweep
+from bot.telegram.sweep import ReminderSweep
 
 DEMO_TOKEN = "1:DEMO"
 DEMO_USER_ID = 424242

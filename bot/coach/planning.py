@@ -56,6 +56,18 @@ class BatchForecast:
     def fits(self) -> bool:
         return self.latest <= LATE_GRACE
 
+    def warning(self, rate: float) -> str:
+        """For the operator's log, when the batch does not fit."""
+        return (
+            f"reminders for {self.due:%Y-%m-%d %H:%M} UTC don't fit their window: "
+            f"{self.people} reminders at {rate:g} a second take "
+            f"{self.people / rate / 60:.0f} min and, behind the ones before, the last would "
+            f"go out {self.latest.total_seconds() / 60:.0f} min late (the window is "
+            f"{EARLIEST.total_seconds() / 60:.0f} min early to "
+            f"{LATE_GRACE.total_seconds() / 60:.0f} min late); none is dropped. Remedies: "
+            "REMINDER_SPREAD_MINUTES, PAID_BROADCAST_RATE (README, Reminders at scale)"
+        )
+
 
 def forecast(
     batches: Iterable[tuple[datetime, int]],

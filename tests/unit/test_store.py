@@ -21,13 +21,13 @@ from bot.coach.session import (
     advance,
     session_steps,
 )
-from bot.coach.states import SessionStatus
+from bot.coach.states import DeliveryStatus, SessionStatus
 from bot.programme import Programme
 from bot.store import engine as engine_module
 from bot.store.engine import create_engine, migrate
-from bot.store.models import User
+from bot.store.models import ReminderDelivery, User
 from bot.store.queries import Seen, Store, UserChanges
-from bot.store.reminders import ReminderStore
+from bot.store.reminders import ReminderStore, SentBook, SentReminder
 
 
 def _user(telegram_id: int, created: datetime) -> User:
@@ -190,4 +190,57 @@ async def test_the_webhook_ledger_tells_new_done_and_busy_apart(database_url: st
     assert await ledger.take(2, later) is Taken.NEW
     assert await ledger.take(2, later) is Taken.BUSY  # once
     assert await ledger.forget_before(now + KEEP_FOR) == 2
+    await engine.dispose()
+
+
+async def test_sent_reminders_are_written_down_together(database_url: str) -> None:
+    """The sweep writes sent reminders in one statement (SentBook): until then they are
+    still pending, and then they are sent and the ones they replaced are missed."""
+    engine = create_engine(database_url)
+    await migrate(engine)
+    store = Store(engine)
+    reminders = ReminderStore(store)
+    due = datetime(2026, 6, 2, 8, tzinfo=UTC)
+    people = [await store.add_user(_user(n, due - timedelta(days=1))) for n in (1, 2)]
+    today = [
+        ReminderDelivery(user_id=p.id or 0, slot="morning", local_date="2026-06-02", due_at=due)
+        for p in people
+    ]
+    yesterday = ReminderDelivery(
+        user_id=people[0].id or 0, slot="evening", local_date="2026-06-01",
+        due_at=due - timedelta(hours=14), status=DeliveryStatus.SENT, message_id=5,
+    )  # fmt: skip
+    async with store.db() as db:
+        db.add_all([*today, yesterday])
+        await db.commit()
+        ids = [row.id or 0 for row in today]
+        replaced = yesterday.id or 0
+    book = SentBook(reminders, every=60.0)
+    await book.add(SentReminder(ids[0], 10, due), [replaced])
+    await book.add(SentReminder(ids[1], 11, due + timedelta(seconds=1)), [])
+    # The first was sent less than `every` ago: not written yet.
+    assert {r.delivery_id for r in await reminders.pending(due, 10)} == set(ids)
+    await book.write()
+    assert await reminders.pending(due, 10) == []
+    written = [await reminders.delivery(i) for i in [*ids, replaced]]
+    assert [(d.status, d.message_id) for d in written if d] == [
+        (DeliveryStatus.SENT, 10),
+        (DeliveryStatus.SENT, 11),
+        (DeliveryStatus.MISSED, 5),
+    ]
+    assert written[1] is not None and written[1].sent_at == due + timedelta(seconds=1)
+    await book.write()  # nothing new: nothing happens
+    # Written by itself `every` seconds after the first, with no sender asking.
+    later = ReminderDelivery(
+        user_id=people[1].id or 0, slot="evening", local_date="2026-06-02", due_at=due
+    )
+    async with store.db() as db:
+        db.add(later)
+        await db.commit()
+        later_id = later.id or 0
+    book.every = 0.05
+    await book.add(SentReminder(later_id, 12, due), [])
+    await asyncio.sleep(0.3)
+    written_later = await reminders.delivery(later_id)
+    assert written_later is not None and written_later.status == DeliveryStatus.SENT
     await engine.dispose()
