@@ -11,6 +11,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.store.inline_sqlite import inline_connector
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # How long SQLite lets a writer wait for another connection's write to end.
 BUSY_TIMEOUT_MS = 5000
@@ -47,6 +49,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         # back, `begin()` commits or rolls back), so the pool's extra rollback on return
         # would only add a round trip to aiosqlite's thread per call.
         options = {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None}
+        options["async_creator"] = inline_connector(url.database)
     engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine

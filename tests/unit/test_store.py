@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from bot.coach.session import (
@@ -244,3 +247,26 @@ async def test_sent_reminders_are_written_down_together(database_url: str) -> No
     written_later = await reminders.delivery(later_id)
     assert written_later is not None and written_later.status == DeliveryStatus.SENT
     await engine.dispose()
+
+
+async def test_sqlite_statements_run_in_the_event_loop_s_thread(tmp_path: Path) -> None:
+    """store/inline_sqlite.py: no round trip to aiosqlite's thread for each call."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    threads: list[int] = []
+
+    def whose_thread() -> int:
+        threads.append(threading.get_ident())
+        return 1
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("whose_thread", 0, whose_thread)
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    await migrate(engine)
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT whose_thread()"))).scalar() == 1
+        # Errors come back as SQLAlchemy's, as they did through aiosqlite's thread.
+        with pytest.raises(OperationalError, match="no such table"):
+            await connection.execute(text("SELECT * FROM no_such_table"))
+    await engine.dispose()
+    assert threads == [threading.get_ident()]
