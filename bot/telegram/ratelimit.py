@@ -201,18 +201,22 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         assert self.shared is not None
         retakes = 0
         while True:
-            asked = time.monotonic()
             wait = await self.shared.take(reply=reply)
+            # The wait counts from when the database answered, not from when it was asked:
+            # the question may have waited for this instance's connection, and counting
+            # that time would send the request early, into the slot before it. (Counted
+            # from the answer, it is late by at most the answer's way back.)
+            answered = time.monotonic()
             if wait is None:
                 if reply or not self.shared.reachable:
                     return
                 await asyncio.sleep(self.shared.interval)
                 continue
-            await asyncio.sleep(max(wait - (time.monotonic() - asked), 0.0))
+            await asyncio.sleep(wait)
             # Woken more than a slot after the slot (the event loop was busy), the request
             # would go out together with the ones whose slots came after it: a burst past
             # the limit. That slot went by; take another (a few times at most).
-            late = time.monotonic() - (asked + wait)
+            late = time.monotonic() - (answered + wait)
             if late <= self.shared.interval or retakes == _SHARED_RETAKES:
                 return
             retakes += 1

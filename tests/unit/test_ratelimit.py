@@ -66,19 +66,26 @@ async def test_bulk_is_paced_keeps_a_reserve_and_yields_to_replies() -> None:
 class ScheduleInMemory:
     """A stand-in for store/budget.py's shared schedule, same rules, no database."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, answer_after: float = 0.0) -> None:
         self.interval = 1.0 / rate
         self.next_slot = 0.0
         self.reachable = True
         self.taken = 0
+        # Seconds a question takes to reach the schedule (behind another on the same
+        # connection, say) before the slot is chosen; the slots chosen, in order.
+        self.answer_after = answer_after
+        self.slots: list[float] = []
 
     async def take(self, *, reply: bool) -> float | None:
+        if self.answer_after:
+            await asyncio.sleep(self.answer_after)
         now = time.monotonic()
         if not reply and self.next_slot > now:
             return None
         slot = max(self.next_slot, now)
         self.next_slot = slot + self.interval
         self.taken += 1
+        self.slots.append(slot)
         return slot - now
 
     async def pause(self, seconds: float) -> None:
@@ -99,3 +106,15 @@ async def test_a_request_woken_too_late_for_its_shared_slot_takes_another() -> N
     # (The first slot was taken before the stall ended; the five late ones spread out.)
     assert min(gaps[1:]) >= schedule.interval * 0.8, gaps
     assert schedule.taken > 6  # the late ones took new slots
+
+
+async def test_a_request_never_goes_before_its_shared_slot() -> None:
+    """The question for a slot takes time to reach the database (waiting behind another on
+    the instance's connection): the wait it gets back counts from the answer, so the
+    request never leaves before its slot, into the one before it."""
+    schedule = ScheduleInMemory(rate=20, answer_after=0.03)
+    limiter, recorder = PriorityRateLimiter(rate=100, shared=schedule), Recorder()  # type: ignore[arg-type]
+    await asyncio.gather(*(recorder.request(limiter, "reply") for _ in range(5)))
+    times = sorted(t for t, _ in recorder.sent)
+    assert len(times) == 5 and len(schedule.slots) == 5
+    assert all(sent >= slot for sent, slot in zip(times, sorted(schedule.slots), strict=True))
