@@ -5,6 +5,7 @@ and recording what became of each. Claims are idempotent: a reminder row is uniq
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from bot.coach.reminders import ACTIVE_SESSION, RECENT_SESSION, DueReminder
 from bot.coach.states import DeliveryReason, DeliveryStatus, Onboarding, SessionStatus
 from bot.store.models import ExerciseSession, ReminderDelivery, User, UTCDateTime
 from bot.store.queries import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,15 @@ class SentBook:
             self._timer = asyncio.get_running_loop().call_later(self.every, self._write_soon)
 
     def _write_soon(self) -> None:
-        task = asyncio.get_running_loop().create_task(self.write())
+        task = asyncio.get_running_loop().create_task(self._write_in_background())
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
+
+    async def _write_in_background(self) -> None:
+        try:
+            await self.write()
+        except Exception:  # (no caller to tell: the log is the only place it shows)
+            log.exception("sent reminders could not be recorded: they stay pending and go again")
 
     async def write(self) -> None:
         async with self._writing:
