@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from bench.reminders import FIRST_PERSON, TOKEN, Presser, percentile, prefill
@@ -121,6 +122,7 @@ async def run(
         "reply_p50": percentile(latencies, 0.5),
         "reply_p99": percentile(latencies, 0.99),
         "violations": len(emulator.violations),
+        "refused_windows": emulator.flood_refusals,
     }
 
 
@@ -138,6 +140,16 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(f"messages a second, all (reminders and replies): {result['messages_per_second']:.1f}")
     print(f"429 answers: {result['429s']}")
+    for window in result["refused_windows"]:
+        # How the second before each refused request looked.
+        ago = sorted(window)
+        gaps = [later - earlier for earlier, later in pairwise(ago)]
+        print(
+            f"  refused after {len(ago)} in the second before it: "
+            f"{sum(1 for a in ago if a < 0.1)} in its last 100 ms, the oldest "
+            f"{ago[-1] * 1000:.0f} ms before, "
+            f"the longest pause {max(gaps, default=0) * 1000:.0f} ms"
+        )
     print(
         f"replies: {result['taps']} taps, p50 {result['reply_p50'] * 1000:.0f} ms, "
         f"p99 {result['reply_p99'] * 1000:.0f} ms"

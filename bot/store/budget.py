@@ -63,6 +63,10 @@ class SharedBudget:
         self._lock = asyncio.Lock()
         self._failing = False
         self._retry_at = 0.0  # while failing, the database is not asked again before this
+        # Monotonic time the last question was sent (after waiting for the connection):
+        # its slot is at least this plus the wait answered, so a request can tell how
+        # late it is even when the answer itself came back late.
+        self.asked_at = 0.0
 
     async def take(self, *, reply: bool) -> float | None:
         """Take the next slot: the seconds to wait for it (0 or more), or None for a
@@ -95,6 +99,7 @@ class SharedBudget:
                         timeout=ASK_TIMEOUT,
                     )
                     await self._connection.execute(_ENSURE_ROW)
+                self.asked_at = time.monotonic()
                 answer = await self._connection.fetchval(statement, value, timeout=ASK_TIMEOUT)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 if not self._failing:

@@ -72,7 +72,10 @@ async def test_two_instances_share_telegram_s_limit_replies_first(database_url: 
     # (of some 2,500 messages) in two CI runs in a row - not met reliably yet (closing
     # note of stop 12). Held here: a 429 stays rare (each is waited out and retried, so
     # nothing is lost), against 276 with each instance pacing alone.
-    assert result["429s"] <= 3
+    # (On failure: how the second before each refused request looked, newest first, in
+    # ms before it - a burst, or a steady 30?)
+    windows = [sorted(round(a * 1000) for a in w) for w in result["refused_windows"]]
+    assert result["429s"] <= 3, windows
     assert (result["delivered"], result["duplicates"], result["misses"]) == (2000, 0, 0)
     assert result["taps"] > 200
     assert result["reply_p99"] < 1.0

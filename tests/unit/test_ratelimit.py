@@ -71,6 +71,7 @@ class ScheduleInMemory:
         self.next_slot = 0.0
         self.reachable = True
         self.taken = 0
+        self.asked_at = 0.0
         # Seconds a question takes to reach the schedule (behind another on the same
         # connection, say) before the slot is chosen; the slots chosen, in order.
         self.answer_after = answer_after
@@ -79,7 +80,7 @@ class ScheduleInMemory:
     async def take(self, *, reply: bool) -> float | None:
         if self.answer_after:
             await asyncio.sleep(self.answer_after)
-        now = time.monotonic()
+        now = self.asked_at = time.monotonic()
         if not reply and self.next_slot > now:
             return None
         slot = max(self.next_slot, now)
