@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, update
+from sqlalchemy import Update, and_, bindparam, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -81,14 +81,16 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        # The read at every update, on PostgreSQL without a transaction around it: BEGIN
-        # and ROLLBACK were two of its seven round trips to the server a tap. (SQLite
-        # starts no transaction for a read anyway, and switching its connection's mode
-        # would cost two trips to aiosqlite's thread.)
-        reads = engine
+        # The read at every update and the write of a tap's answer, on PostgreSQL without
+        # a transaction around them: BEGIN, ROLLBACK and COMMIT were four of a tap's seven
+        # round trips to the server. (SQLite starts no transaction for a read anyway, and
+        # its statements cost no round trip: see bot.store.inline_sqlite.)
+        self._untransacted = engine
         if engine.dialect.name == "postgresql":
-            reads = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
+            self._untransacted = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads = async_sessionmaker(
+            self._untransacted, class_=AsyncSession, expire_on_commit=False
+        )
 
     def db(self) -> AsyncSession:
         return self._sessions()
@@ -214,33 +216,59 @@ class Store:
         if change.finished:
             values["status"] = SessionStatus.FINISHED
             values["finished_at"] = now
+        moving = (
+            update(ExerciseSession)
+            .where(col(ExerciseSession.id) == session_id)
+            .where(col(ExerciseSession.status) == SessionStatus.OPEN)
+            .where(col(ExerciseSession.step) == seen.step)
+            .where(col(ExerciseSession.paused_for_pain) == seen.paused_for_pain)
+            .values(**values)
+        )
+        result: dict[str, Any] | None = None
+        step = change.answered
+        if change.result is not None and step is not None and step.exercise is not None:
+            index, outcome = change.result
+            result = {
+                "session_id": session_id,
+                "step": index,
+                "exercise_key": step.exercise.key,
+                "side": step.side,
+                "outcome": outcome,
+                "recorded_at": now,
+            }
+        if self.engine.dialect.name == "postgresql":
+            return await self._apply_in_one_statement(moving, result)
         # Core statements on one connection, no ORM session: this runs on every tap, and
         # the ORM's unit of work costs more here than the two statements themselves.
         async with self.engine.begin() as connection:
-            moved = await connection.execute(
-                update(ExerciseSession)
-                .where(col(ExerciseSession.id) == session_id)
-                .where(col(ExerciseSession.status) == SessionStatus.OPEN)
-                .where(col(ExerciseSession.step) == seen.step)
-                .where(col(ExerciseSession.paused_for_pain) == seen.paused_for_pain)
-                .values(**values)
-            )
+            moved = await connection.execute(moving)
             if moved.rowcount != 1:
                 return False  # (nothing was written)
-            step = change.answered
-            if change.result is not None and step is not None and step.exercise is not None:
-                index, outcome = change.result
-                await connection.execute(
-                    insert(ExerciseResult).values(
-                        session_id=session_id,
-                        step=index,
-                        exercise_key=step.exercise.key,
-                        side=step.side,
-                        outcome=outcome,
-                        recorded_at=now,
-                    )
-                )
+            if result is not None:
+                await connection.execute(insert(ExerciseResult).values(**result))
             return True
+
+    async def _apply_in_one_statement(self, moving: Update, result: dict[str, Any] | None) -> bool:
+        """`apply` on PostgreSQL: the compare-and-set and the result's row in one statement
+        (the insert a data-modifying CTE that selects from the update's RETURNING), outside
+        a transaction. A statement is atomic on its own, so this is the same all-or-nothing
+        write as BEGIN, UPDATE, INSERT, COMMIT, in one round trip to the server instead of
+        four; a tap's answer waits for those round trips."""
+        moved = moving.returning(col(ExerciseSession.id)).cte("moved")
+        counted = select(func.count()).select_from(moved)
+        if result is not None:
+            table = ExerciseResult.__table__  # type: ignore[attr-defined]
+            names = [name for name in result if name != "session_id"]
+            recording = insert(table).from_select(
+                ["session_id", *names],
+                select(
+                    moved.c.id,
+                    *(literal(result[name], type_=table.c[name].type) for name in names),
+                ),
+            )
+            counted = counted.add_cte(recording.cte("recorded"))
+        async with self._untransacted.connect() as connection:
+            return bool(await connection.scalar(counted))
 
     async def outcomes(self, session_id: int) -> dict[int, Outcome]:
         async with self.db() as db:
