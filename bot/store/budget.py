@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import NamedTuple
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -55,6 +56,20 @@ INSERT INTO send_budget (id, next_slot) VALUES (1, clock_timestamp()) ON CONFLIC
 """
 
 
+class Slot(NamedTuple):
+    """A slot of the shared schedule: the seconds to wait for it (0 or more), counted
+    from when the database answered, and the monotonic time the question was sent
+    (after waiting for the connection). The slot is at least `asked_at + wait`, so a
+    request can tell how late it is even when the answer itself came back late."""
+
+    wait: float
+    asked_at: float
+
+
+class _Asked:
+    at = 0.0
+
+
 class SharedBudget:
     def __init__(self, database_url: str, rate: float) -> None:
         self._url = make_url(database_url)
@@ -63,17 +78,13 @@ class SharedBudget:
         self._lock = asyncio.Lock()
         self._failing = False
         self._retry_at = 0.0  # while failing, the database is not asked again before this
-        # Monotonic time the last question was sent (after waiting for the connection):
-        # its slot is at least this plus the wait answered, so a request can tell how
-        # late it is even when the answer itself came back late.
-        self.asked_at = 0.0
 
-    async def take(self, *, reply: bool) -> float | None:
-        """Take the next slot: the seconds to wait for it (0 or more), or None for a
-        reminder when the schedule is not free now, or when the database can't be asked
-        (then the caller paces on its own)."""
-        wait = await self._ask(_TAKE if reply else _TAKE_IF_FREE, self.interval)
-        return None if not isinstance(wait, float) else max(0.0, wait)
+    async def take(self, *, reply: bool) -> Slot | None:
+        """Take the next slot, or None for a reminder when the schedule is not free now,
+        or when the database can't be asked (then the caller paces on its own)."""
+        asked = _Asked()
+        wait = await self._ask(_TAKE if reply else _TAKE_IF_FREE, self.interval, asked)
+        return None if not isinstance(wait, float) else Slot(max(0.0, wait), asked.at)
 
     async def pause(self, seconds: float) -> None:
         """Nobody sends for `seconds` (Telegram's retry_after)."""
@@ -83,7 +94,7 @@ class SharedBudget:
     def reachable(self) -> bool:
         return not self._failing
 
-    async def _ask(self, statement: str, value: float) -> object:
+    async def _ask(self, statement: str, value: float, asked: _Asked | None = None) -> object:
         async with self._lock:
             if self._failing and time.monotonic() < self._retry_at:
                 return None  # (a database that is down must not hold up every message)
@@ -99,7 +110,8 @@ class SharedBudget:
                         timeout=ASK_TIMEOUT,
                     )
                     await self._connection.execute(_ENSURE_ROW)
-                self.asked_at = time.monotonic()
+                if asked is not None:
+                    asked.at = time.monotonic()
                 answer = await self._connection.fetchval(statement, value, timeout=ASK_TIMEOUT)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 if not self._failing:

@@ -201,25 +201,23 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         assert self.shared is not None
         retakes = 0
         while True:
-            wait = await self.shared.take(reply=reply)
-            # The wait counts from now, when the database has answered, not from when it
-            # was asked: the question may have waited for this instance's connection, and
-            # counting that time would send the request early, into the slot before it.
-            # (When it was sent is read at once, before another question replaces it.)
-            asked = self.shared.asked_at
-            if wait is None:
+            slot = await self.shared.take(reply=reply)
+            if slot is None:
                 if reply or not self.shared.reachable:
                     return
                 await asyncio.sleep(self.shared.interval)
                 continue
-            await asyncio.sleep(wait)
+            # The wait counts from now, when the database has answered, not from when it
+            # was asked: the question may have waited for this instance's connection, and
+            # counting that time would send the request early, into the slot before it.
+            await asyncio.sleep(slot.wait)
             # Woken more than a slot after the slot (the event loop was busy), the request
             # would go out together with the ones whose slots came after it: a burst past
             # the limit. That slot went by; take another (a few times at most). Lateness
             # counts from when the question was sent: an answer that came back late (the
             # loop busy) also makes the request late, and counted from the answer that
             # did not show (bench/instances.py met 31 requests within 990 ms, no burst).
-            late = time.monotonic() - (asked + wait)
+            late = time.monotonic() - (slot.asked_at + slot.wait)
             if late <= self.shared.interval or retakes == _SHARED_RETAKES:
                 return
             retakes += 1

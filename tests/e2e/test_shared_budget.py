@@ -29,9 +29,9 @@ async def test_two_budgets_on_one_database_space_their_sends_as_one(database_url
     sent: list[float] = []
 
     async def send(budget: SharedBudget) -> None:
-        wait = await budget.take(reply=True)
-        assert wait is not None
-        await asyncio.sleep(wait)
+        slot = await budget.take(reply=True)
+        assert slot is not None
+        await asyncio.sleep(slot.wait)
         sent.append(time.monotonic())
 
     try:
@@ -43,11 +43,12 @@ async def test_two_budgets_on_one_database_space_their_sends_as_one(database_url
         # A reminder takes a slot only when the schedule is free: now it is not.
         assert await budgets[1].take(reply=False) is None
         await asyncio.sleep(1 / rate + 0.01)
-        assert await budgets[1].take(reply=False) == 0.0
+        free = await budgets[1].take(reply=False)
+        assert free is not None and free.wait == 0.0
         # A 429 seen by one instance holds back the other.
         await budgets[0].pause(0.5)
-        wait = await budgets[1].take(reply=True)
-        assert wait is not None and 0.4 < wait <= 0.5
+        held = await budgets[1].take(reply=True)
+        assert held is not None and 0.4 < held.wait <= 0.5
     finally:
         for budget in budgets:
             await budget.close()

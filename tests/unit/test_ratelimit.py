@@ -8,6 +8,7 @@ import time
 from itertools import pairwise
 from typing import Any
 
+from bot.store.budget import Slot
 from bot.telegram.ratelimit import BULK, PriorityRateLimiter
 
 
@@ -71,23 +72,22 @@ class ScheduleInMemory:
         self.next_slot = 0.0
         self.reachable = True
         self.taken = 0
-        self.asked_at = 0.0
         # Seconds a question takes to reach the schedule (behind another on the same
         # connection, say) before the slot is chosen; the slots chosen, in order.
         self.answer_after = answer_after
         self.slots: list[float] = []
 
-    async def take(self, *, reply: bool) -> float | None:
+    async def take(self, *, reply: bool) -> Slot | None:
         if self.answer_after:
             await asyncio.sleep(self.answer_after)
-        now = self.asked_at = time.monotonic()
+        now = time.monotonic()
         if not reply and self.next_slot > now:
             return None
         slot = max(self.next_slot, now)
         self.next_slot = slot + self.interval
         self.taken += 1
         self.slots.append(slot)
-        return slot - now
+        return Slot(slot - now, now)
 
     async def pause(self, seconds: float) -> None:
         self.next_slot = max(self.next_slot, time.monotonic() + seconds)
