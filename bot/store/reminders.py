@@ -106,7 +106,14 @@ class SentBook:
                 self._timer = None
             sent, self._sent = self._sent, []
             replaced, self._replaced = self._replaced, []
-            await self.reminders.record_sent(sent, replaced)
+            if sent or replaced:
+                await self.reminders.record_sent(sent, replaced)
+
+    async def close(self) -> None:
+        """Write what is left now, before the engine goes: a timer firing later would
+        find no database (and the rows would go again after the restart)."""
+        await asyncio.gather(*self._writes)
+        await self.write()
 
 
 # The PostgreSQL advisory lock that makes one instance at a time the reminder sender.

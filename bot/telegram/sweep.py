@@ -333,12 +333,12 @@ class ReminderSweep:
         hanging after `grace` seconds is cancelled: it stays pending for the next start."""
         self._stopping = True
         self._woken.set()
-        if self._sender is None or self._sender.done():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._sender), grace)
-        except TimeoutError:
-            log.warning("reminder sends still hanging after %.0f s: cancelled", grace)
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+        if self._sender is not None and not self._sender.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._sender), grace)
+            except TimeoutError:
+                log.warning("reminder sends still hanging after %.0f s: cancelled", grace)
+                self._sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._sender
+        await self._sent.close()

@@ -246,6 +246,19 @@ async def test_sent_reminders_are_written_down_together(database_url: str) -> No
     await asyncio.sleep(0.3)
     written_later = await reminders.delivery(later_id)
     assert written_later is not None and written_later.status == DeliveryStatus.SENT
+    # At a stop, what is left is written at once, before the engine goes.
+    last = ReminderDelivery(
+        user_id=people[0].id or 0, slot="evening", local_date="2026-06-02", due_at=due
+    )
+    async with store.db() as db:
+        db.add(last)
+        await db.commit()
+        last_id = last.id or 0
+    book.every = 60.0
+    await book.add(SentReminder(last_id, 13, due), [])
+    await book.close()
+    written_last = await reminders.delivery(last_id)
+    assert written_last is not None and written_last.status == DeliveryStatus.SENT
     await engine.dispose()
 
 
