@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, and_, bindparam, func, insert, literal, update
+from sqlalchemy import Boolean, and_, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -74,6 +74,60 @@ _USER_SEEN = (
     .where(col(User.telegram_user_id) == bindparam("telegram_user_id"))
     .order_by(col(ExerciseSession.id).desc())
     .limit(1)
+)
+
+
+# `Store.apply`'s statements, built once for the same reason (a tap builds none). Values
+# left None keep the column as it is (COALESCE): a pain rating, the end of a session.
+_SESSIONS = ExerciseSession.__table__  # type: ignore[attr-defined]
+_RESULTS = ExerciseResult.__table__  # type: ignore[attr-defined]
+
+
+def _kept_unless(name: str) -> Any:
+    return func.coalesce(bindparam(name, type_=_SESSIONS.c[name].type), _SESSIONS.c[name])
+
+
+_MOVE = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+    .where(_SESSIONS.c.status == SessionStatus.OPEN)
+    .where(_SESSIONS.c.step == bindparam("seen_step"))
+    .where(_SESSIONS.c.paused_for_pain == bindparam("seen_paused"))
+    .values(
+        step=bindparam("step"),
+        paused_for_pain=bindparam("paused"),
+        timer_step=None,
+        timer_ends_at=None,
+        answered_at=bindparam("now", type_=_SESSIONS.c.answered_at.type),
+        pain_before=_kept_unless("pain_before"),
+        pain_after=_kept_unless("pain_after"),
+        status=_kept_unless("status"),
+        finished_at=_kept_unless("finished_at"),
+    )
+)
+_RESULT_VALUES = {
+    "step": bindparam("result_step", type_=_RESULTS.c.step.type),
+    "exercise_key": bindparam("exercise_key", type_=_RESULTS.c.exercise_key.type),
+    "side": bindparam("side", type_=_RESULTS.c.side.type),
+    "outcome": bindparam("outcome", type_=_RESULTS.c.outcome.type),
+    "recorded_at": bindparam("now", type_=_RESULTS.c.recorded_at.type),
+}
+_RECORD = insert(_RESULTS).values(session_id=bindparam("session_id"), **_RESULT_VALUES)
+# PostgreSQL: the update and the insert in one statement, the insert a data-modifying CTE
+# that selects from the update's RETURNING (so it happens only if the update did), and
+# only when there is a result to record; the answer is how many rows the update moved.
+_MOVED = _MOVE.returning(_SESSIONS.c.id).cte("moved")
+_APPLY_IN_ONE = (
+    select(func.count())
+    .select_from(_MOVED)
+    .add_cte(
+        insert(_RESULTS)
+        .from_select(
+            ["session_id", *_RESULT_VALUES],
+            select(_MOVED.c.id, *_RESULT_VALUES.values()).where(bindparam("record", type_=Boolean)),
+        )
+        .cte("recorded")
+    )
 )
 
 
@@ -202,73 +256,41 @@ class Store:
         self, session_id: int, seen: SessionState, change: Advance, now: datetime
     ) -> bool:
         """Write an accepted answer if the session is still at `seen`; False if it moved on."""
-        values: dict[str, Any] = {
-            "step": change.state.step,
-            "paused_for_pain": change.state.paused_for_pain,
-            "timer_step": None,
-            "timer_ends_at": None,
-            "answered_at": now,
-        }
-        if change.pain_before is not None:
-            values["pain_before"] = change.pain_before
-        if change.pain_after is not None:
-            values["pain_after"] = change.pain_after
-        if change.finished:
-            values["status"] = SessionStatus.FINISHED
-            values["finished_at"] = now
-        moving = (
-            update(ExerciseSession)
-            .where(col(ExerciseSession.id) == session_id)
-            .where(col(ExerciseSession.status) == SessionStatus.OPEN)
-            .where(col(ExerciseSession.step) == seen.step)
-            .where(col(ExerciseSession.paused_for_pain) == seen.paused_for_pain)
-            .values(**values)
-        )
-        result: dict[str, Any] | None = None
         step = change.answered
-        if change.result is not None and step is not None and step.exercise is not None:
-            index, outcome = change.result
-            result = {
-                "session_id": session_id,
-                "step": index,
-                "exercise_key": step.exercise.key,
-                "side": step.side,
-                "outcome": outcome,
-                "recorded_at": now,
-            }
+        record = change.result is not None and step is not None and step.exercise is not None
+        index, outcome = change.result if change.result is not None else (0, Outcome.DONE)
+        params: dict[str, Any] = {
+            "session_id": session_id,
+            "seen_step": seen.step,
+            "seen_paused": seen.paused_for_pain,
+            "step": change.state.step,
+            "paused": change.state.paused_for_pain,
+            "now": now,
+            "pain_before": change.pain_before,
+            "pain_after": change.pain_after,
+            "status": SessionStatus.FINISHED if change.finished else None,
+            "finished_at": now if change.finished else None,
+            "record": record,
+            "result_step": index,
+            "exercise_key": step.exercise.key if record and step and step.exercise else "",
+            "side": step.side if record and step else None,
+            "outcome": outcome,
+        }
         if self.engine.dialect.name == "postgresql":
-            return await self._apply_in_one_statement(moving, result)
+            # One statement outside a transaction: atomic on its own, so the same
+            # all-or-nothing write as BEGIN, UPDATE, INSERT, COMMIT, in one round trip to
+            # the server instead of four; a tap's answer waits for those round trips.
+            async with self._untransacted.connect() as connection:
+                return bool(await connection.scalar(_APPLY_IN_ONE, params))
         # Core statements on one connection, no ORM session: this runs on every tap, and
         # the ORM's unit of work costs more here than the two statements themselves.
         async with self.engine.begin() as connection:
-            moved = await connection.execute(moving)
+            moved = await connection.execute(_MOVE, params)
             if moved.rowcount != 1:
                 return False  # (nothing was written)
-            if result is not None:
-                await connection.execute(insert(ExerciseResult).values(**result))
+            if record:
+                await connection.execute(_RECORD, params)
             return True
-
-    async def _apply_in_one_statement(self, moving: Update, result: dict[str, Any] | None) -> bool:
-        """`apply` on PostgreSQL: the compare-and-set and the result's row in one statement
-        (the insert a data-modifying CTE that selects from the update's RETURNING), outside
-        a transaction. A statement is atomic on its own, so this is the same all-or-nothing
-        write as BEGIN, UPDATE, INSERT, COMMIT, in one round trip to the server instead of
-        four; a tap's answer waits for those round trips."""
-        moved = moving.returning(col(ExerciseSession.id)).cte("moved")
-        counted = select(func.count()).select_from(moved)
-        if result is not None:
-            table = ExerciseResult.__table__  # type: ignore[attr-defined]
-            names = [name for name in result if name != "session_id"]
-            recording = insert(table).from_select(
-                ["session_id", *names],
-                select(
-                    moved.c.id,
-                    *(literal(result[name], type_=table.c[name].type) for name in names),
-                ),
-            )
-            counted = counted.add_cte(recording.cte("recorded"))
-        async with self._untransacted.connect() as connection:
-            return bool(await connection.scalar(counted))
 
     async def outcomes(self, session_id: int) -> dict[int, Outcome]:
         async with self.db() as db:
