@@ -149,15 +149,20 @@ class Store:
     def db(self) -> AsyncSession:
         return self._sessions()
 
+    def reads(self) -> AsyncSession:
+        """A session for reads only: on PostgreSQL each statement on its own, without
+        BEGIN and ROLLBACK around them (two round trips to the server each time)."""
+        return self._reads()
+
     # Users
 
     async def user(self, telegram_user_id: int) -> User | None:
-        async with self.db() as db:
+        async with self.reads() as db:
             result = await db.exec(select(User).where(User.telegram_user_id == telegram_user_id))
             return result.first()
 
     async def user_by_id(self, user_id: int) -> User | None:
-        async with self.db() as db:
+        async with self.reads() as db:
             return await db.get(User, user_id)
 
     async def add_user(self, user: User) -> User:
@@ -204,14 +209,14 @@ class Store:
             await db.commit()
 
     async def chat_of(self, user_id: int) -> int | None:
-        async with self.db() as db:
+        async with self.reads() as db:
             user = await db.get(User, user_id)
             return user.chat_id if user else None
 
     # Sessions
 
     async def unfinished_session(self, user_id: int) -> ExerciseSession | None:
-        async with self.db() as db:
+        async with self.reads() as db:
             result = await db.exec(
                 select(ExerciseSession)
                 .where(ExerciseSession.user_id == user_id)
@@ -221,7 +226,7 @@ class Store:
             return result.first()
 
     async def session(self, session_id: int) -> ExerciseSession | None:
-        async with self.db() as db:
+        async with self.reads() as db:
             return await db.get(ExerciseSession, session_id)
 
     async def start_session(self, user_id: int, local_date: str, now: datetime) -> ExerciseSession:
@@ -293,14 +298,14 @@ class Store:
             return True
 
     async def outcomes(self, session_id: int) -> dict[int, Outcome]:
-        async with self.db() as db:
+        async with self.reads() as db:
             rows = await db.exec(
                 select(ExerciseResult).where(ExerciseResult.session_id == session_id)
             )
             return {row.step: Outcome(row.outcome) for row in rows}
 
     async def results(self, session_id: int) -> Sequence[ExerciseResult]:
-        async with self.db() as db:
+        async with self.reads() as db:
             rows = await db.exec(
                 select(ExerciseResult)
                 .where(ExerciseResult.session_id == session_id)
@@ -351,7 +356,7 @@ class Store:
             return bool(result.rowcount)
 
     async def running_timers(self) -> Sequence[ExerciseSession]:
-        async with self.db() as db:
+        async with self.reads() as db:
             rows = await db.exec(
                 select(ExerciseSession)
                 .where(col(ExerciseSession.timer_ends_at).is_not(None))

@@ -42,7 +42,7 @@ class RecordStore:
     ) -> list[SessionRecord]:
         """Sessions started since `since` (or the newest `limit`), oldest first, with how
         many exercise steps each had done."""
-        async with self.store.db() as db:
+        async with self.store.reads() as db:
             query = select(ExerciseSession).where(ExerciseSession.user_id == user_id)
             if since is not None:
                 query = query.where(col(ExerciseSession.started_at) >= since)
@@ -77,7 +77,7 @@ class RecordStore:
     async def results_of(self, session_ids: Sequence[int]) -> dict[int, list[ExerciseResult]]:
         if not session_ids:
             return {}
-        async with self.store.db() as db:
+        async with self.store.reads() as db:
             rows = await db.exec(
                 select(ExerciseResult)
                 .where(col(ExerciseResult.session_id).in_(list(session_ids)))
@@ -92,7 +92,7 @@ class RecordStore:
         self, user_id: int, since: datetime, *, exclude_session: int | None = None
     ) -> list[int]:
         """Every pain rating since `since`: sessions' before and after, and check-ins."""
-        async with self.store.db() as db:
+        async with self.store.reads() as db:
             query = (
                 select(ExerciseSession.pain_before, ExerciseSession.pain_after)
                 .where(ExerciseSession.user_id == user_id)
@@ -110,7 +110,7 @@ class RecordStore:
 
     async def pain_after_history(self, user_id: int, limit: int) -> list[int]:
         """The pain-after ratings of the latest finished sessions, oldest first."""
-        async with self.store.db() as db:
+        async with self.store.reads() as db:
             rows = await db.exec(
                 select(ExerciseSession.pain_after)
                 .where(ExerciseSession.user_id == user_id)
@@ -126,7 +126,7 @@ class RecordStore:
     ) -> list[bool]:
         """Whether each of the latest answers for one exercise (and side) was "too
         painful", newest first."""
-        async with self.store.db() as db:
+        async with self.store.reads() as db:
             query = (
                 select(ExerciseResult.outcome)
                 .join(ExerciseSession, col(ExerciseSession.id) == col(ExerciseResult.session_id))
