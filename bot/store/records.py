@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, update
+from sqlalchemy import select as core_select
 from sqlmodel import SQLModel, col, select
 
 from bot.coach.export import PainRow, ResultRow
@@ -43,13 +44,21 @@ class RecordStore:
         """Sessions started since `since` (or the newest `limit`), oldest first, with how
         many exercise steps each had done."""
         async with self.store.reads() as db:
-            query = select(ExerciseSession).where(ExerciseSession.user_id == user_id)
+            # (Columns, not ORM objects: this runs at every session's start and end.)
+            query = core_select(
+                col(ExerciseSession.id),
+                col(ExerciseSession.local_date),
+                col(ExerciseSession.pain_before),
+                col(ExerciseSession.pain_after),
+                col(ExerciseSession.status),
+                col(ExerciseSession.started_at),
+            ).where(col(ExerciseSession.user_id) == user_id)
             if since is not None:
                 query = query.where(col(ExerciseSession.started_at) >= since)
             query = query.order_by(col(ExerciseSession.started_at).desc())
             if limit is not None:
                 query = query.limit(limit)
-            sessions = list((await db.exec(query)).all())
+            sessions = list((await (await db.connection()).execute(query)).all())
             ids = [s.id for s in sessions]
             done: Counter[int] = Counter()
             if ids:
