@@ -101,7 +101,12 @@ async def run(
             for method, params in emulator.requests[requests_before:]
             if "chat_id" in params
         ]
-        await emulator.settle(quiet=0.3, within=30)
+        try:
+            await emulator.settle(quiet=0.3, within=30)
+        except TimeoutError as error:  # (the figures still say what happened)
+            unsettled = str(error)
+        else:
+            unsettled = ""
     await emulator.stop()
     per_person = Counter(
         m.chat_id
@@ -123,6 +128,7 @@ async def run(
         "reply_p99": percentile(latencies, 0.99),
         "violations": len(emulator.violations),
         "refused_windows": emulator.flood_refusals,
+        "unsettled": unsettled,
     }
 
 
@@ -155,6 +161,8 @@ async def main(args: argparse.Namespace) -> None:
         f"p99 {result['reply_p99'] * 1000:.0f} ms"
     )
     print(f"spec violations: {result['violations']}")
+    if result["unsettled"]:
+        print(f"after the batch, {result['unsettled']}")
 
 
 if __name__ == "__main__":

@@ -647,7 +647,12 @@ class BotApiEmulator:
             if fetched and idle:
                 return
             await asyncio.sleep(0.02)
-        raise TimeoutError("the bot did not go quiet")
+        unfetched = sum(1 for u in self._updates if u["update_id"] >= self._handed_out_below)
+        raise TimeoutError(
+            f"the bot did not go quiet within {within:.0f} s: {unfetched} updates not fetched, "
+            f"{len(self._deliveries)} webhook posts in flight, last request "
+            f"{time.monotonic() - self._last_request_at:.2f} s ago"
+        )
 
     def drop_next(self, method: str, count: int = 1) -> None:
         """Lose the next `count` requests of `method`: never carried out, never answered
