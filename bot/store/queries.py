@@ -241,7 +241,7 @@ class Store:
             session = ExerciseSession(user_id=user_id, local_date=local_date, started_at=now)
             db.add(session)
             await db.commit()
-            await db.refresh(session)
+            # (No refresh: every column has its value here, the id came with the insert.)
             return session
 
     async def set_session_status(

@@ -68,6 +68,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
         self.person: User | None = None
         self.person_read = False
         self.unfinished: ExerciseSession | None = None
+        self.unfinished_read = False
 
     @classmethod
     def from_update(cls, update: object, application: AnyApplication) -> Context:
@@ -86,8 +87,15 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
     def take_session(self, session_id: int) -> ExerciseSession | None:
         """The unfinished session read at the start of the update if it is `session_id`
         (once; None otherwise: read it from the database)."""
-        session, self.unfinished = self.unfinished, None
+        session, self.unfinished, self.unfinished_read = self.unfinished, None, False
         return session if session is not None and session.id == session_id else None
+
+    def take_unfinished(self) -> tuple[bool, ExerciseSession | None]:
+        """(True, the newest unfinished session or None) the first time after
+        `recognise`; then (False, None)."""
+        read, session = self.unfinished_read, self.unfinished
+        self.unfinished_read, self.unfinished = False, None
+        return read, session
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,7 @@ class Kernel:
         if seen.reactivated:
             log.info("user %d is reachable again", update.effective_user.id)
         context.person, context.person_read = seen.person, True
-        context.unfinished = seen.unfinished
+        context.unfinished, context.unfinished_read = seen.unfinished, True
 
     async def screen_out_press(self, update: Update, context: Context) -> None:
         """Runs before everything for a button press: one the bot cannot act on - on an
@@ -250,10 +258,15 @@ class Kernel:
     def today(self, person: User) -> str:
         return local_date(self.clock(), person.time_zone)
 
-    async def session_today(self, person: User) -> ExerciseSession | None:
-        """The person's unfinished session if it is from today in their zone."""
+    async def session_today(
+        self, person: User, context: Context | None = None
+    ) -> ExerciseSession | None:
+        """The person's unfinished session if it is from today in their zone (the one
+        `recognise` read, if the update's `context` still holds it)."""
         assert person.id is not None
-        session = await self.store.unfinished_session(person.id)
+        read, session = context.take_unfinished() if context is not None else (False, None)
+        if not read:
+            session = await self.store.unfinished_session(person.id)
         if session is not None and session.local_date == self.today(person):
             return session
         return None

@@ -8,6 +8,7 @@ in `Kernel.recognise`) and one write.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from telegram import CallbackQuery, Update
@@ -120,10 +121,11 @@ class Session(Feature):
             return
         if person.awaiting_text:
             await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
-        session = await self.kernel.session_today(person)
-        resumed = session is not None
-        t = self.kernel.texts(context)
-        recent, worst = ([], None) if resumed else await self._recent(person)
+        # (Side by side: on PostgreSQL each read is a round trip the start waits for.)
+        session, (recent, worst) = await asyncio.gather(
+            self.kernel.session_today(person, context), self._recent(person)
+        )
+        resumed, t = session is not None, self.kernel.texts(context)
         today = date.fromisoformat(self.kernel.today(person))
         most = self.kernel.programme.sessions_per_day_max
         if (
@@ -143,8 +145,8 @@ class Session(Feature):
                 session.id or 0, SessionStatus.OPEN, was=SessionStatus.LEFT
             )
         screen = self.screen(t, session, resumed=resumed)
-        stopped = progress.last_stop_for_pain(recent)
-        recall = recall_severe_stop(t, self.kernel.safety, stopped, today, worst)
+        stopped, safety = progress.last_stop_for_pain(recent), self.kernel.safety
+        recall = "" if resumed else recall_severe_stop(t, safety, stopped, today, worst)
         text = joined([recall, screen.text]) if recall else screen.text
         await self.kernel.put_card(update, session.id or 0, text, screen, new=True)
 
@@ -152,8 +154,10 @@ class Session(Feature):
         """The last two weeks' sessions and the highest rating of the last few hours."""
         assert person.id is not None
         now = self.kernel.clock()
-        ratings = await self.records.ratings_since(person.id, now - followup.HIGH_EARLIER)
-        sessions = await self.records.sessions(person.id, since=now - USUAL_WINDOW)
+        ratings, sessions = await asyncio.gather(
+            self.records.ratings_since(person.id, now - followup.HIGH_EARLIER),
+            self.records.sessions(person.id, since=now - USUAL_WINDOW),
+        )
         return list(sessions), max(ratings, default=None)
 
     def screen(
