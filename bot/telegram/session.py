@@ -8,7 +8,6 @@ in `Kernel.recognise`) and one write.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from telegram import CallbackQuery, Update
@@ -121,11 +120,9 @@ class Session(Feature):
             return
         if person.awaiting_text:
             await self.store.update_user(person.id, UserChanges(awaiting_text=AwaitingText.NOTHING))
-        # (Side by side: on PostgreSQL each read is a round trip the start waits for.)
-        session, (recent, worst) = await asyncio.gather(
-            self.kernel.session_today(person, context), self._recent(person)
-        )
+        session = await self.kernel.session_today(person, context)
         resumed, t = session is not None, self.kernel.texts(context)
+        recent, worst = ([], None) if resumed else await self._recent(person)
         today = date.fromisoformat(self.kernel.today(person))
         most = self.kernel.programme.sessions_per_day_max
         if (
@@ -154,10 +151,10 @@ class Session(Feature):
         """The last two weeks' sessions and the highest rating of the last few hours."""
         assert person.id is not None
         now = self.kernel.clock()
-        ratings, sessions = await asyncio.gather(
-            self.records.ratings_since(person.id, now - followup.HIGH_EARLIER),
-            self.records.sessions(person.id, since=now - USUAL_WINDOW),
-        )
+        # (One after the other: side by side they hold two more of the pool's
+        # connections at once, and made the overhead benchmark no faster.)
+        ratings = await self.records.ratings_since(person.id, now - followup.HIGH_EARLIER)
+        sessions = await self.records.sessions(person.id, since=now - USUAL_WINDOW)
         return list(sessions), max(ratings, default=None)
 
     def screen(
