@@ -103,7 +103,6 @@ class RecordStore:
         self, user_id: int, since: datetime, *, exclude_session: int | None = None
     ) -> list[int]:
         """Every pain rating since `since`: sessions' before and after, and check-ins."""
-
         async with self.store.reads() as db:
             # (Two queries, not a UNION ALL: for that, PostgreSQL's planner, with tables
             # not yet analysed, chose a parallel plan that took 5 ms instead of 0.3.)

@@ -89,11 +89,11 @@ class SentBook:
             self._timer = asyncio.get_running_loop().call_later(self.every, self._write_soon)
 
     def _write_soon(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._write_in_background())
+        task = asyncio.get_running_loop().create_task(self._write_or_log())
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
 
-    async def _write_in_background(self) -> None:
+    async def _write_or_log(self) -> None:
         try:
             await self.write()
         except Exception:  # (no caller to tell: the log is the only place it shows)
@@ -113,7 +113,7 @@ class SentBook:
         """Write what is left now, before the engine goes: a timer firing later would
         find no database (and the rows would go again after the restart)."""
         await asyncio.gather(*self._writes)
-        await self.write()
+        await self._write_or_log()  # (a failure is logged: the stop goes on)
 
 
 # The PostgreSQL advisory lock that makes one instance at a time the reminder sender.
