@@ -90,13 +90,14 @@ async def prefill(database_url: str, people: int, days: int) -> None:
 
 
 class Timer:
-    """Update handed out -> the bot's first request about it."""
+    """Update handed out -> the bot's first request about it, by the kind of update."""
 
     def __init__(self, emulator: BotApiEmulator) -> None:
-        self.waiting_chat: dict[int, float] = {}
-        self.waiting_query: dict[str, tuple[int, float]] = {}
+        self.waiting_chat: dict[int, tuple[str, float]] = {}
+        self.waiting_query: dict[str, tuple[int, str, float]] = {}
         self.seen: set[int] = set()
         self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
         emulator.on_handout = self.handed
         emulator.on_request = self.request
 
@@ -107,27 +108,42 @@ class Timer:
         now = time.monotonic()
         if "callback_query" in update:
             query = update["callback_query"]
-            self.waiting_query[query["id"]] = (query["message"]["chat"]["id"], now)
+            chat = query["message"]["chat"]["id"]
+            self.waiting_query[query["id"]] = (chat, update_kind(query.get("data", "")), now)
         elif "message" in update:
-            self.waiting_chat[update["message"]["chat"]["id"]] = now
+            self.waiting_chat[update["message"]["chat"]["id"]] = ("message", now)
+
+    def _record(self, kind: str, started: float, now: float) -> None:
+        self.latencies.append(now - started)
+        self.by_kind.setdefault(kind, []).append(now - started)
 
     def request(self, method: str, params: dict[str, Any]) -> None:
         now = time.monotonic()
         if method == "answerCallbackQuery":
             found = self.waiting_query.pop(str(params.get("callback_query_id")), None)
             if found:
-                self.latencies.append(now - found[1])
+                self._record(found[1], found[2], now)
             return
         chat = params.get("chat_id")
         if chat is None:
             return
         chat = int(chat)
-        started = self.waiting_chat.pop(chat, None)
-        if started is not None:
-            self.latencies.append(now - started)
-        for query_id, (query_chat, _) in list(self.waiting_query.items()):
+        waiting = self.waiting_chat.pop(chat, None)
+        if waiting is not None:
+            self._record(waiting[0], waiting[1], now)
+        for query_id, (query_chat, kind, started) in list(self.waiting_query.items()):
             if query_chat == chat:  # (a reply sent before the tap was answered)
-                self.latencies.append(now - self.waiting_query.pop(query_id)[1])
+                del self.waiting_query[query_id]
+                self._record(kind, started, now)
+
+
+def update_kind(data: str) -> str:
+    """What a simulated person's press was, for the breakdown: the session's pain ratings
+    (step 0 before, a later step after: the session's end) or an exercise's Done."""
+    parts = data.split(":")
+    if len(parts) == 4 and parts[3].startswith("n"):
+        return "pain before" if parts[2] == "0" else "pain after (end)"
+    return "done" if parts[-1] == "d" else "other press"
 
 
 async def person(
@@ -178,22 +194,22 @@ def cpu_seconds(pid: int) -> float:
 
 async def measure(
     command: list[str], env: dict[str, str], users: int, seconds: float, pause: float
-) -> tuple[list[float], float, int]:
+) -> tuple[dict[str, list[float]], float, int]:
     """Launch a bot process against a fresh emulator, wait until it polls, drive the load;
-    the update latencies, the bot process's CPU seconds meanwhile, and how many requests
-    broke the Bot API spec."""
+    the update latencies by kind of update, the bot process's CPU seconds meanwhile, and
+    how many requests broke the Bot API spec."""
     emulator = BotApiEmulator(TOKEN)
     await emulator.start()
     for i in range(users):
         emulator.add_private_chat(ACTIVE_FIRST + i, "Active")
     try:
-        latencies, cpu = await _drive(
+        by_kind, cpu = await _drive(
             emulator, command, {**env, "TELEGRAM_API_BASE_URL": emulator.base_url},
             users, seconds, pause,
         )  # fmt: skip
     finally:
         await emulator.stop()
-    return latencies, cpu, len(emulator.violations)
+    return by_kind, cpu, len(emulator.violations)
 
 
 async def _drive(
@@ -203,7 +219,7 @@ async def _drive(
     users: int,
     seconds: float,
     pause: float,
-) -> tuple[list[float], float]:
+) -> tuple[dict[str, list[float]], float]:
     polled = asyncio.Event()
 
     def on_request(method: str, _params: dict[str, Any]) -> None:
@@ -237,7 +253,7 @@ async def _drive(
         emulator.on_request = None
     if process.returncode != 0:
         raise RuntimeError(f"{command} ended with status {process.returncode}")
-    return timer.latencies, cpu
+    return timer.by_kind, cpu
 
 
 async def main(
@@ -271,6 +287,7 @@ async def main(
         "echo": [sys.executable, "-m", "bench.echo_bot"],
     }
     latencies: dict[str, list[float]] = {"bot": [], "echo": []}
+    kinds: dict[str, dict[str, list[float]]] = {"bot": {}, "echo": {}}
     cpu = {"bot": 0.0, "echo": 0.0}
     violations = 0
     # Rounds alternate which bot goes first: on a shared machine the background load
@@ -279,13 +296,15 @@ async def main(
     for round_ in range(rounds):
         for name in ("bot", "echo") if round_ % 2 == 0 else ("echo", "bot"):
             found, used, broken = await measure(commands[name], env, users, seconds, pause)
-            latencies[name] += found
+            for kind, values in found.items():
+                latencies[name] += values
+                kinds[name].setdefault(kind, []).extend(values)
             cpu[name] += used
             violations += broken
     return {
         name: (latencies[name], cpu[name] / max(len(latencies[name]), 1))
         for name in ("bot", "echo")
-    } | {"prefill": prefill_seconds, "violations": violations}
+    } | {"prefill": prefill_seconds, "violations": violations, "kinds": kinds}
 
 
 async def add_active_people(database_url: str, users: int) -> None:
@@ -356,4 +375,9 @@ if __name__ == "__main__":
     ratio = percentile(bot[0], 0.99) / percentile(echo[0], 0.99)
     print(f"p99 ratio bot/echo: {ratio:.2f} (target <= 1.5, issue #14)")
     print(f"CPU ratio bot/echo: {bot[1] / echo[1]:.2f} (target <= 1.3, issue #14)")
+    # Which updates make the slowest percent: the p99 is set by them.
+    slowest = sorted(bot[0])[-max(1, len(bot[0]) // 100) :]
+    for kind, values in sorted(result["kinds"]["bot"].items()):
+        among = sum(1 for value in values if value >= slowest[0])
+        print(f"  glute coach, {kind}: {figures(values)}, {among} of the slowest {len(slowest)}")
     print(f"spec violations: {result['violations']}")
