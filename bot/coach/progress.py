@@ -178,3 +178,20 @@ def progression_due(records: Sequence[SessionRecord], today: date) -> bool:
         if r.complete and r.pain_before is not None and r.pain_after is not None and comfortable(r)
     ]
     return len(qualifying) >= PROGRESSION_SESSIONS and all(comfortable(r) for r in recent)
+
+
+def ratings_since(
+    records: Sequence[SessionRecord], since: datetime, *, exclude_session: int | None = None
+) -> list[int]:
+    """The pain ratings, before and after, of the sessions started at `since` or later
+    (`records` must reach back that far: the history already read for something else,
+    so that a rating rule costs no read of its own)."""
+    return [
+        rating
+        for record in records
+        if record.started_at is not None
+        and record.started_at >= since
+        and record.session_id != exclude_session
+        for rating in (record.pain_before, record.pain_after)
+        if rating is not None
+    ]

@@ -131,6 +131,30 @@ _APPLY_IN_ONE = (
 )
 
 
+# `Store.start_session`'s statements, built once. PostgreSQL: the abandoning update as a
+# data-modifying CTE of the insert (carried out whether or not the insert reads it).
+_ABANDON_UNFINISHED = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.user_id == bindparam("person"))
+    .where(_SESSIONS.c.status.in_(UNFINISHED))
+    .values(status=SessionStatus.ABANDONED)
+)
+_START = (
+    insert(_SESSIONS)
+    .values(
+        user_id=bindparam("person"),
+        local_date=bindparam("day"),
+        started_at=bindparam("now", type_=_SESSIONS.c.started_at.type),
+        # (Given here: with a CTE, SQLAlchemy leaves the columns' own defaults out.)
+        status=SessionStatus.OPEN,
+        step=0,
+        paused_for_pain=False,
+    )
+    .returning(_SESSIONS.c.id)
+)
+_START_IN_ONE = _START.add_cte(_ABANDON_UNFINISHED.returning(_SESSIONS.c.id).cte("abandoned"))
+
+
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -231,18 +255,21 @@ class Store:
 
     async def start_session(self, user_id: int, local_date: str, now: datetime) -> ExerciseSession:
         """A new session; any unfinished one from an earlier day is marked abandoned."""
-        async with self.db() as db:
-            await db.exec(
-                update(ExerciseSession)
-                .where(col(ExerciseSession.user_id) == user_id)
-                .where(col(ExerciseSession.status).in_(UNFINISHED))
-                .values(status=SessionStatus.ABANDONED)
-            )
-            session = ExerciseSession(user_id=user_id, local_date=local_date, started_at=now)
-            db.add(session)
-            await db.commit()
-            # (No refresh: every column has its value here, the id came with the insert.)
-            return session
+        params = {"person": user_id, "day": local_date, "now": now}
+        if self.engine.dialect.name == "postgresql":
+            # One statement outside a transaction, atomic on its own (as `apply`): the
+            # session's first step waits for it, and BEGIN, UPDATE, INSERT, COMMIT were
+            # four round trips to the server.
+            async with self._untransacted.connect() as connection:
+                session_id = await connection.scalar(_START_IN_ONE, params)
+        else:
+            async with self.engine.begin() as connection:
+                await connection.execute(_ABANDON_UNFINISHED, params)
+                session_id = await connection.scalar(_START, params)
+        # (Every other column has its default, as the insert gave it.)
+        return ExerciseSession(
+            id=session_id, user_id=user_id, local_date=local_date, started_at=now
+        )
 
     async def set_session_status(
         self, session_id: int, status: SessionStatus, *, was: SessionStatus

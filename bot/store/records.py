@@ -121,6 +121,17 @@ class RecordStore:
             )
             return ratings + list(checkins.all())
 
+    async def checkins_since(self, user_id: int, since: datetime) -> list[int]:
+        """The scores of the pain check-ins since `since` (the sessions' ratings come
+        with `sessions`: see coach.progress.ratings_since)."""
+        async with self.store.reads() as db:
+            rows = await db.exec(
+                select(PainCheckin.score)
+                .where(PainCheckin.user_id == user_id)
+                .where(col(PainCheckin.recorded_at) >= since)
+            )
+            return list(rows.all())
+
     async def pain_after_history(self, user_id: int, limit: int) -> list[int]:
         """The pain-after ratings of the latest finished sessions, oldest first."""
         async with self.store.reads() as db:

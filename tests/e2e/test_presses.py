@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import BotApiEmulator, SentMessage
@@ -279,38 +280,93 @@ async def test_double_taps_during_set_up_change_nothing(
     assert user == {"time_zone": "Europe/London", "onboarding": "done"}
 
 
+class Statements:
+    """The statements the bot's own engine runs meanwhile (their first word), and on
+    PostgreSQL whether the server had each in a transaction."""
+
+    def __init__(self, bot: Any) -> None:
+        self.engine = bot.bot_data["store"].engine.sync_engine
+        self.first_words: list[str] = []
+        self.in_transaction: list[bool] = []
+        for job in bot.job_queue.get_jobs_by_name("reminders"):
+            job.enabled = False  # its sweep uses the same engine; it must not be counted
+
+    def _seen(self, conn: Any, _cursor: object, statement: str, *_args: object) -> None:
+        self.first_words.append(statement.split()[0].upper())
+        driver = conn.connection.driver_connection
+        if hasattr(driver, "is_in_transaction"):  # asyncpg asks the server's status
+            self.in_transaction.append(driver.is_in_transaction())
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "after_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "after_cursor_execute", self._seen)
+
+
 async def test_a_plain_done_costs_one_read_and_one_write(
     bot: Any, engine: AsyncEngine, alex: Person
 ) -> None:
     """The person and their session are read once; the answer is one write: on SQLite an
     update and an insert in one transaction, on PostgreSQL one statement outside any
     transaction (a round trip to the server each, and BEGIN and COMMIT would be two more)."""
-    for job in bot.job_queue.get_jobs_by_name("reminders"):
-        job.enabled = False  # its sweep uses the same engine; it must not be counted
     await _to_first_exercise(alex)
     await asyncio.sleep(0.1)  # a sweep already under way ends
-    statements: list[str] = []
-    in_transaction: list[bool] = []
-
-    def seen(conn: Any, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split()[0].upper())
-        driver = conn.connection.driver_connection
-        if hasattr(driver, "is_in_transaction"):  # asyncpg asks the server's status
-            in_transaction.append(driver.is_in_transaction())
-
-    bots_engine = bot.bot_data["store"].engine.sync_engine
-    event.listen(bots_engine, "after_cursor_execute", seen)
-    try:
+    with Statements(bot) as seen:
         await alex.press_last("✅ Done")
-    finally:
-        event.remove(bots_engine, "after_cursor_execute", seen)
     if engine.dialect.name == "postgresql":
-        assert statements == ["SELECT", "WITH"] and in_transaction == [False, False]
+        assert seen.first_words == ["SELECT", "WITH"] and seen.in_transaction == [False, False]
     else:
-        assert statements == ["SELECT", "UPDATE", "INSERT"]
+        assert seen.first_words == ["SELECT", "UPDATE", "INSERT"]
     recorded = await rows(engine, "SELECT step, outcome FROM exercise_results")
     assert recorded == [{"step": 1, "outcome": "done"}]
     assert (await rows(engine, "SELECT step FROM sessions"))[0]["step"] == 2
+
+
+async def test_a_session_s_start_reads_its_history_in_three_statements_and_starts_in_one(
+    bot: Any, engine: AsyncEngine, alex: Person, emulator: BotApiEmulator
+) -> None:
+    """/session, with a session from yesterday left open and a finished one today: before
+    the first step goes out, the person with their unfinished session, the two weeks'
+    sessions, those sessions' exercises done, the check-ins of the last few hours; then
+    the new session, on PostgreSQL one statement outside any transaction that also marks
+    yesterday's abandoned. (Afterwards the new message is written down as the session's.)"""
+    await _to_first_exercise(alex)
+    while "And now, how much pain do you have?" not in alex.last.text:
+        await alex.press_last("✅ Done")
+    await alex.press_last("3")
+    (person,) = await rows(engine, "SELECT id FROM users")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO sessions (user_id, local_date, status, step, paused_for_pain,"
+                " started_at) VALUES (:user_id, '2020-01-01', 'open', 3, false, :at)"
+            ),
+            {"user_id": person["id"], "at": datetime(2020, 1, 1, tzinfo=UTC)},
+        )
+    await asyncio.sleep(0.1)  # a sweep already under way ends
+    first_request: list[int] = []
+
+    def sent(method: str, _params: object) -> None:
+        if method == "sendMessage":
+            first_request.append(len(seen.first_words))
+
+    with Statements(bot) as seen:
+        emulator.on_request = sent
+        try:
+            (step,) = await alex.say("/session")
+        finally:
+            emulator.on_request = None
+    assert "Exercise 1 of 6" not in step.text and "pain" in step.text  # the rating first
+    before_the_step = seen.first_words[: first_request[0]]
+    if engine.dialect.name == "postgresql":
+        assert before_the_step == ["SELECT", "SELECT", "SELECT", "SELECT", "WITH"]
+        assert seen.in_transaction[: first_request[0]] == [False] * 5
+    else:
+        assert before_the_step == ["SELECT", "SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"]
+    statuses = await rows(engine, "SELECT local_date, status FROM sessions ORDER BY id")
+    assert [s["status"] for s in statuses] == ["finished", "abandoned", "open"]
 
 
 async def test_session_before_start_begins_set_up(bot: object, alex: Person) -> None:

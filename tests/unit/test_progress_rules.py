@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.coach.followup import HIGH_EARLIER
 from bot.coach.progress import (
     MEANINGFUL_DROP_FRACTION,
     MEANINGFUL_DROP_POINTS,
@@ -15,9 +16,11 @@ from bot.coach.progress import (
     Trend,
     progress,
     progression_due,
+    ratings_since,
     sessions_today,
     streak,
 )
+from bot.coach.safety import USUAL_WINDOW
 
 TODAY = date(2026, 11, 25)
 STEPS = 11
@@ -135,3 +138,27 @@ def test_adherence_counts_only_the_days_since_the_person_started() -> None:
     assert (third_day.days_this_week, third_day.week_days) == (2, 3)
     long_ago = progress([record(0)], TODAY, first_day=TODAY - timedelta(days=40))
     assert long_ago.week_days == 7
+
+
+def test_ratings_since_takes_both_ratings_of_the_sessions_started_since() -> None:
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+    def started(hours_ago: float, before: int | None, after: int | None, id_: int) -> SessionRecord:
+        return SessionRecord(
+            id_, TODAY, before, after, 0, STEPS, True, now - timedelta(hours=hours_ago)
+        )
+
+    records = [
+        started(7, 9, 8, 1),  # before the window
+        started(6, 7, None, 2),  # at its start: counted
+        SessionRecord(3, TODAY, 10, 10, 0, STEPS, True, None),  # no start time: not counted
+        started(1, 4, 2, 4),
+        started(0, 5, None, 5),
+    ]
+    assert ratings_since(records, now - timedelta(hours=6)) == [7, 4, 2, 5]
+    assert ratings_since(records, now - timedelta(hours=6), exclude_session=4) == [7, 5]
+
+
+def test_the_severe_rating_window_lies_within_the_history_a_session_start_reads() -> None:
+    """A session's start takes the last few hours' ratings from its two weeks' history."""
+    assert HIGH_EARLIER <= USUAL_WINDOW
