@@ -46,7 +46,9 @@ from bot.store.records import PERSONAL_TABLES
 from bot.store.seed import insert_people, person_row
 
 TOKEN = "1:BENCH"
+# Telegram ids: the simulated people from ACTIVE_FIRST, the pre-filled ones from PREFILLED_FIRST.
 ACTIVE_FIRST = 900_000
+PREFILLED_FIRST = 1_000_000
 ROOT = Path(__file__).resolve().parents[1]
 # Seconds between a person's taps, by default. The handout's exercises take 8-10 slow
 # repetitions or a 30-s hold a side, so a person following it taps every half minute or
@@ -60,10 +62,11 @@ async def prefill(database_url: str, people: int, days: int) -> None:
     engine = create_engine(database_url)
     await migrate(engine)
     now = datetime.now(UTC)
+    since = now - timedelta(days=days)
     await insert_people(
         engine,
         [
-            person_row(1_000_000 + i, created_at=now - timedelta(days=days), reminders_on=False)
+            person_row(PREFILLED_FIRST + i, created_at=since, reminders_on=False)
             for i in range(people)
         ],
     )
@@ -336,7 +339,9 @@ async def add_active_people(database_url: str, users: int) -> None:
 async def remove_active_people(database_url: str) -> None:
     """The simulated people and everything about them (the pre-filled people stay)."""
     engine = create_engine(database_url)
-    active = select(User.id).where(col(User.telegram_user_id) >= ACTIVE_FIRST)
+    active = select(User.id).where(
+        col(User.telegram_user_id) >= ACTIVE_FIRST, col(User.telegram_user_id) < PREFILLED_FIRST
+    )
     async with engine.begin() as connection:
         their_sessions = select(ExerciseSession.id).where(col(ExerciseSession.user_id).in_(active))
         await connection.execute(
