@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, and_, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -177,6 +177,13 @@ class Store:
         """A session for reads only: on PostgreSQL each statement on its own, without
         BEGIN and ROLLBACK around them (two round trips to the server each time)."""
         return self._reads()
+
+    def read_connection(self) -> AsyncConnection:
+        """A bare connection for reads only (no transaction on PostgreSQL, as `reads`)
+        with Core statements: for the reads a session's start waits for, where an ORM
+        session's own work cost a third more CPU than the statement (0.6 against 0.4 ms a
+        read, measured on PostgreSQL)."""
+        return self._untransacted.connect()
 
     # Users
 

@@ -60,17 +60,17 @@ class RecordStore:
         query = query.order_by(col(ExerciseSession.started_at).desc())
         if limit is not None:
             query = query.limit(limit)
-        async with self.store.reads() as db:
-            sessions = list((await (await db.connection()).execute(query)).all())
+        async with self.store.read_connection() as connection:
+            sessions = list((await connection.execute(query)).all())
             done: Counter[int] = Counter()
             if sessions:
-                rows = await db.exec(
-                    select(ExerciseResult.session_id, func.count())
+                rows = await connection.execute(
+                    core_select(col(ExerciseResult.session_id), func.count())
                     .where(col(ExerciseResult.session_id).in_([s.id for s in sessions]))
                     .where(col(ExerciseResult.outcome) == "done")
                     .group_by(col(ExerciseResult.session_id))
                 )
-                done.update(dict(rows.all()))
+                done.update({session_id: count for session_id, count in rows.all()})
         return [
             SessionRecord(
                 session_id=s.id or 0,
@@ -103,34 +103,30 @@ class RecordStore:
         self, user_id: int, since: datetime, *, exclude_session: int | None = None
     ) -> list[int]:
         """Every pain rating since `since`: sessions' before and after, and check-ins."""
-        async with self.store.reads() as db:
-            # (Two queries, not a UNION ALL: for that, PostgreSQL's planner, with tables
-            # not yet analysed, chose a parallel plan that took 5 ms instead of 0.3.)
-            query = (
-                select(ExerciseSession.pain_before, ExerciseSession.pain_after)
-                .where(ExerciseSession.user_id == user_id)
-                .where(col(ExerciseSession.started_at) >= since)
-            )
-            if exclude_session is not None:
-                query = query.where(col(ExerciseSession.id) != exclude_session)
-            ratings = [p for pair in (await db.exec(query)).all() for p in pair if p is not None]
-            checkins = await db.exec(
-                select(PainCheckin.score)
-                .where(PainCheckin.user_id == user_id)
-                .where(col(PainCheckin.recorded_at) >= since)
-            )
-            return ratings + list(checkins.all())
+        # (Two queries, not a UNION ALL: for that, PostgreSQL's planner, with tables not
+        # yet analysed, chose a parallel plan that took 5 ms instead of 0.3.)
+        query = (
+            core_select(col(ExerciseSession.pain_before), col(ExerciseSession.pain_after))
+            .where(col(ExerciseSession.user_id) == user_id)
+            .where(col(ExerciseSession.started_at) >= since)
+        )
+        if exclude_session is not None:
+            query = query.where(col(ExerciseSession.id) != exclude_session)
+        async with self.store.read_connection() as connection:
+            pairs = (await connection.execute(query)).all()
+        ratings = [rating for pair in pairs for rating in pair if rating is not None]
+        return ratings + await self.checkins_since(user_id, since)
 
     async def checkins_since(self, user_id: int, since: datetime) -> list[int]:
         """The scores of the pain check-ins since `since` (the sessions' ratings come
         with `sessions`: see coach.progress.ratings_since)."""
-        async with self.store.reads() as db:
-            rows = await db.exec(
-                select(PainCheckin.score)
-                .where(PainCheckin.user_id == user_id)
+        async with self.store.read_connection() as connection:
+            rows = await connection.execute(
+                core_select(col(PainCheckin.score))
+                .where(col(PainCheckin.user_id) == user_id)
                 .where(col(PainCheckin.recorded_at) >= since)
             )
-            return list(rows.all())
+            return list(rows.scalars())
 
     async def pain_after_history(self, user_id: int, limit: int) -> list[int]:
         """The pain-after ratings of the latest finished sessions, oldest first."""

@@ -151,11 +151,9 @@ class Session(Feature):
         """The last two weeks' sessions and the highest rating of the last few hours."""
         assert person.id is not None
         now = self.kernel.clock()
-        # The session's first step waits for these reads. The sessions' own ratings of
-        # the last few hours come with the two weeks' history (HIGH_EARLIER is shorter);
-        # only the check-ins are a read of their own. (One after the other: side by side
-        # they held more of the pool's connections and made the overhead benchmark no
-        # faster.)
+        # The first step waits for these reads. The last hours' session ratings come with
+        # the two weeks' history (HIGH_EARLIER is shorter); only the check-ins are read
+        # apart. (Not side by side: that held more pool connections, and was no faster.)
         sessions = await self.records.sessions(person.id, since=now - USUAL_WINDOW)
         since = now - followup.HIGH_EARLIER
         checkins = await self.records.checkins_since(person.id, since)
