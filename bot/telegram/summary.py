@@ -27,6 +27,11 @@ async def rating_advice(
     return pain_advice(score, usual_pain(earlier))
 
 
+# The history a finished session's notes read: the progress window, and a day more for
+# the time zones (it covers USUAL_WINDOW, the ratings the usual level is taken from).
+HISTORY_READ = timedelta(days=progress.WINDOW_DAYS + 1)
+
+
 class SessionEnd:
     def __init__(self, kernel: Kernel, records: RecordStore) -> None:
         self.kernel = kernel
@@ -47,15 +52,15 @@ class SessionEnd:
         if person is None:
             return []
         now = self.kernel.clock()
+        today = date.fromisoformat(local_date(now, person.time_zone))
+        history = await self.records.sessions(session.user_id, since=now - HISTORY_READ)
         advice = Advice.NONE
         if pain_after is not None:
-            advice = await rating_advice(
-                self.kernel, self.records, session.user_id, pain_after, session.id
-            )
-        today = date.fromisoformat(local_date(now, person.time_zone))
-        history = await self.records.sessions(
-            session.user_id, since=now - timedelta(days=progress.WINDOW_DAYS + 1)
-        )
+            # As `rating_advice`, with the sessions' ratings taken from the history.
+            since = now - USUAL_WINDOW
+            earlier = progress.ratings_since(history, since, exclude_session=session.id)
+            earlier += await self.records.checkins_since(session.user_id, since)
+            advice = pain_advice(pain_after, usual_pain(earlier))
         harder = next((e for e in self.kernel.programme.exercises if e.progression), None)
         notes = followup.after_session(
             followup.SessionFacts(

@@ -21,6 +21,7 @@ from bot.coach.progress import (
     streak,
 )
 from bot.coach.safety import USUAL_WINDOW
+from bot.telegram.summary import HISTORY_READ
 
 TODAY = date(2026, 11, 25)
 STEPS = 11
@@ -159,6 +160,8 @@ def test_ratings_since_takes_both_ratings_of_the_sessions_started_since() -> Non
     assert ratings_since(records, now - timedelta(hours=6), exclude_session=4) == [7, 5]
 
 
-def test_the_severe_rating_window_lies_within_the_history_a_session_start_reads() -> None:
-    """A session's start takes the last few hours' ratings from its two weeks' history."""
+def test_rating_windows_lie_within_the_history_read_for_them() -> None:
+    """A session's start takes the last few hours' ratings from its two weeks' history;
+    a session's end takes the usual level's two weeks from its four weeks' history."""
     assert HIGH_EARLIER <= USUAL_WINDOW
+    assert USUAL_WINDOW <= HISTORY_READ
