@@ -105,7 +105,6 @@ class Timer:
         self.waiting_chat: dict[int, tuple[str, float]] = {}
         self.waiting_query: dict[str, tuple[int, str, float]] = {}
         self.seen: set[int] = set()
-        self.latencies: list[float] = []
         self.by_kind: dict[str, list[float]] = {}
         emulator.on_handout = self.handed
         emulator.on_request = self.request
@@ -123,7 +122,6 @@ class Timer:
             self.waiting_chat[update["message"]["chat"]["id"]] = ("message", now)
 
     def _record(self, kind: str, started: float, now: float) -> None:
-        self.latencies.append(now - started)
         self.by_kind.setdefault(kind, []).append(now - started)
 
     def request(self, method: str, params: dict[str, Any]) -> None:
