@@ -327,11 +327,12 @@ async def test_a_plain_done_costs_one_read_and_one_write(
 async def test_a_session_s_start_reads_its_history_in_three_statements_and_starts_in_one(
     bot: Any, engine: AsyncEngine, alex: Person, emulator: BotApiEmulator
 ) -> None:
-    """/session, with a session from yesterday left open and a finished one today: before
-    the first step goes out, the person with their unfinished session, the two weeks'
-    sessions, those sessions' exercises done, the check-ins of the last few hours; then
-    the new session, on PostgreSQL one statement outside any transaction that also marks
-    yesterday's abandoned. (Afterwards the new message is written down as the session's.)"""
+    """/session, with a session of an earlier day left open and a finished one today:
+    before the first step goes out, the person with their unfinished session, the two
+    weeks' sessions, those sessions' exercises done, the check-ins of the last few hours;
+    then the new session, on PostgreSQL one statement outside any transaction that also
+    marks the earlier day's abandoned. (Afterwards the new message is written down as the
+    session's.)"""
     await _to_first_exercise(alex)
     while "And now, how much pain do you have?" not in alex.last.text:
         await alex.press_last("✅ Done")
@@ -365,7 +366,7 @@ async def test_a_session_s_start_reads_its_history_in_three_statements_and_start
         assert seen.in_transaction[: first_request[0]] == [False] * 5
     else:
         assert before_the_step == ["SELECT", "SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"]
-    statuses = await rows(engine, "SELECT local_date, status FROM sessions ORDER BY id")
+    statuses = await rows(engine, "SELECT status FROM sessions ORDER BY id")
     assert [s["status"] for s in statuses] == ["finished", "abandoned", "open"]
 
 
