@@ -137,6 +137,7 @@ async def bot(
 ) -> AsyncIterator[Any]:
     application = build_application(settings, quick_programme, safety, clock=clock)
     async with running(application):
+        emulator.bot_idle.append(application.update_queue.join)
         yield application
         await emulator.release_polls()
 
