@@ -37,12 +37,13 @@ async def test_two_budgets_on_one_database_space_their_sends_as_one(database_url
     try:
         await asyncio.gather(*(send(budgets[i % 2]) for i in range(30)))
         sent.sort()
-        # 30 messages from two instances at 20 a second: 1.45 s, never 21 in a second.
-        assert sent[-1] - sent[0] >= 29 / rate - 0.05
-        assert max(sum(1 for t in sent if s <= t < s + 1) for s in sent) <= rate + 1
+        # 30 messages from two instances, the limit 20 a second: spaced at 19 a second
+        # (one under the limit, for room), 1.53 s, never more than 20 in a second.
+        assert sent[-1] - sent[0] >= 29 / (rate - 1) - 0.05
+        assert max(sum(1 for t in sent if s <= t < s + 1) for s in sent) <= rate
         # A reminder takes a slot only when the schedule is free: now it is not.
         assert await budgets[1].take(reply=False) is None
-        await asyncio.sleep(1 / rate + 0.01)
+        await asyncio.sleep(1 / (rate - 1) + 0.01)
         free = await budgets[1].take(reply=False)
         assert free is not None and free.wait == 0.0
         # A 429 seen by one instance holds back the other.
@@ -70,8 +71,9 @@ async def test_two_instances_share_telegram_s_limit_replies_first(database_url: 
     _postgres_only(database_url)
     result = await run(database_url, people=2000, pressers=20, press_every=2.0)
     # Issue #14: 0 429s. Met since a request's lateness counts from when its slot was
-    # asked for (stop 13): 0 in 12 bench runs of this load, two of them with other
-    # benchmarks and tests on the machine (closing note of stop 14).
+    # asked for (stop 13), but for one run of about fifteen in CI, in which a request
+    # late on its way made 31 in a second: the schedule is now spaced at one a second
+    # under the limit for room (store/budget.py, README Benchmarks, stop 16).
     # (On failure: how the second before each refused request looked, newest first, in
     # ms before it - a burst, or a steady 30?)
     windows = [sorted(round(a * 1000) for a in w) for w in result["refused_windows"]]
