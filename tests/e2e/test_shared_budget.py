@@ -10,13 +10,21 @@ import time
 import pytest
 
 from bench.instances import run
-from bot.store.budget import SharedBudget
+from bot.store.budget import SharedBudget, spaced_rate
 from bot.store.engine import create_engine, migrate
 
 
 def _postgres_only(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("the shared budget is for several instances, on PostgreSQL")
+
+
+def test_the_schedule_keeps_one_a_second_of_room_under_the_limit() -> None:
+    assert spaced_rate(29) == 28
+    assert spaced_rate(1000) == 999
+    # Below two a second, one less would be none or nearly: the limit stands.
+    assert spaced_rate(1.5) == 1.5
+    assert spaced_rate(0.5) == 0.5
 
 
 async def test_two_budgets_on_one_database_space_their_sends_as_one(database_url: str) -> None:
