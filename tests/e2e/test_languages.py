@@ -45,6 +45,7 @@ async def bilingual_bot(
         settings, programme, safety, clock=clock, catalog=load_catalog(locales)
     )
     async with running(application):
+        emulator.bot_idle.append(application.update_queue.join)
         yield application
         await emulator.release_polls()
 

@@ -54,6 +54,7 @@ async def instances(
         for hook in hooks:
             application = build_application(settings, quick_programme, safety, webhook=True)
             await stack.enter_async_context(serving(application, hook))
+            emulator.bot_idle.append(application.update_queue.join)
         yield hooks
 
 
