@@ -650,13 +650,11 @@ class BotApiEmulator:
             fetched = fetched and not self._deliveries
             idle = time.monotonic() - self._last_request_at >= quiet
             if fetched and idle:
-                handled = True
                 for wait in self.bot_idle:
-                    remaining = max(deadline - time.monotonic(), 0.0)
                     with suppress(TimeoutError):
-                        await asyncio.wait_for(wait(), remaining)
-                    handled = handled and time.monotonic() - self._last_request_at >= quiet
-                if handled:
+                        await asyncio.wait_for(wait(), max(deadline - time.monotonic(), 0.0))
+                # (The last updates' handlers may have made requests meanwhile.)
+                if time.monotonic() - self._last_request_at >= quiet:
                     return
             await asyncio.sleep(0.02)
         unfetched = sum(1 for u in self._updates if u["update_id"] >= self._handed_out_below)
