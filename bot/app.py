@@ -118,6 +118,7 @@ def build_application(
         records.close()
         if shared is not None:
             await shared.close()
+        await store.close()
         await engine.dispose()
 
     transports = (AiohttpRequest(metrics=metrics), AiohttpRequest(connection_pool_size=2))

@@ -96,6 +96,7 @@ async def test_an_answer_applies_once(database_url: str, programme: Programme) -
     await store.start_session(user.id, "2026-06-02", now)
     async with engine.connect() as connection:
         statuses = (await connection.execute(text("SELECT status FROM sessions ORDER BY id"))).all()
+    await store.close()
     await engine.dispose()
     assert [s[0] for s in statuses] == ["abandoned", "open"]
 
@@ -124,6 +125,10 @@ async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
     await store.set_session_status(today.id or 0, SessionStatus.LEFT, was=SessionStatus.OPEN)
     unfinished = (await store.user_seen(7, "")).unfinished
     assert unfinished is not None and (unfinished.id, unfinished.status) == (today.id, "left")
+    # The same values and types as the ORM reads them (on PostgreSQL the read skips it).
+    assert _fields(unfinished) == _fields(await store.session(today.id or 0))
+    assert _fields((await store.user_seen(7, "")).person) == _fields(await store.user(7))
+    assert unfinished.status is SessionStatus.LEFT and unfinished.started_at.tzinfo is UTC
     # Someone marked unreachable is reachable again once they write, exactly once.
     await ReminderStore(store).set_active(user.id, False)
     seen = await store.user_seen(7, "")
@@ -133,7 +138,13 @@ async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
     assert (await store.user_seen(7, "de")).person.language == "de"  # type: ignore[union-attr]
     assert (await store.user(7)).language == "de"  # type: ignore[union-attr]
     assert (await store.user_seen(7, "")).person.language == "de"  # type: ignore[union-attr]
+    await store.close()
     await engine.dispose()
+
+
+def _fields(row: SQLModel | None) -> dict[str, tuple[type, Any]]:
+    assert row is not None
+    return {name: (type(value), value) for name, value in row.model_dump().items()}
 
 
 async def test_sqlite_writers_queue_in_the_process_not_in_sqlite(
