@@ -99,6 +99,7 @@ def build_application(
 
     async def post_init(application: AnyApplication) -> None:
         await migrate(engine)
+        await store.open()
         await chat.set_profile(application.bot)
         assert application.job_queue is not None, "install the job-queue extra"
         await timers.resume(application.job_queue)

@@ -118,12 +118,21 @@ class HotStatements:
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._opening = asyncio.Lock()
 
+    async def open(self) -> None:
+        """Open every connection now (at start), not while a tap waits for one: a new
+        connection costs tens of milliseconds, and right after a start, when everyone
+        resumes at once, each of the first few updates would wait for one."""
+        await self._connections()
+
     async def _connections(self) -> asyncpg.Pool[asyncpg.Record]:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        min_size=1, max_size=CONNECTIONS, reset=_leave_as_is, **self._connect
+                        min_size=CONNECTIONS,
+                        max_size=CONNECTIONS,
+                        reset=_leave_as_is,
+                        **self._connect,
                     )
         return self._pool
 

@@ -158,6 +158,11 @@ class Store:
         # (bot.store.hot_pg: a third of the CPU each).
         self._hot = HotStatements(engine) if engine.dialect.name == "postgresql" else None
 
+    async def open(self) -> None:
+        """Open what the store needs besides the engine now rather than at first use."""
+        if self._hot is not None:
+            await self._hot.open()
+
     async def close(self) -> None:
         """Close what the store opened besides the engine (dispose of that separately)."""
         if self._hot is not None:

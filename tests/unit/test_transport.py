@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from telegram import InputFile
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
@@ -24,6 +24,9 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     received: list[dict[str, Any]] = []
 
     async def method(request: web.Request) -> web.Response:
+        if request.content_type == "application/json":
+            received.append({"path": request.path, "json": await request.json()})
+            return web.json_response({"ok": True, "result": True})
         form = await request.post()
         fields: dict[str, Any] = {}
         for name, value in form.items():
@@ -50,7 +53,7 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     await runner.cleanup()
 
 
-async def test_parameters_and_files_arrive_as_ptb_encodes_them(
+async def test_parameters_arrive_as_json_and_files_as_a_form(
     server: tuple[str, list[dict[str, Any]]],
 ) -> None:
     url, received = server
@@ -58,7 +61,10 @@ async def test_parameters_and_files_arrive_as_ptb_encodes_them(
     await request.initialize()
     try:
         param = RequestParameter.from_input
-        plain = RequestData([param("chat_id", 7), param("text", "Hi ✅")])
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="d")]])
+        plain = RequestData(
+            [param("chat_id", 7), param("text", "Hi ✅"), param("reply_markup", markup)]
+        )
         status, body = await request.do_request(f"{url}/sendMessage", "POST", plain)
         assert status == 200 and json.loads(body) == {"ok": True, "result": True}
         document = InputFile(b"day,pain\n1,4\n", filename="pain.csv")
@@ -66,7 +72,12 @@ async def test_parameters_and_files_arrive_as_ptb_encodes_them(
         await request.do_request(f"{url}/sendDocument", "POST", upload)
     finally:
         await request.shutdown()
-    assert received[0] == {"path": "/sendMessage", "fields": {"chat_id": "7", "text": "Hi ✅"}}
+    # Without a file, JSON (nested objects as objects); with one, a multipart form.
+    keyboard = {"inline_keyboard": [[{"text": "Done", "callback_data": "d"}]]}
+    assert received[0] == {
+        "path": "/sendMessage",
+        "json": {"chat_id": 7, "text": "Hi ✅", "reply_markup": keyboard},
+    }
     assert received[1]["path"] == "/sendDocument"
     assert received[1]["fields"]["chat_id"] == "7"
     file_name, content, content_type = received[1]["fields"]["document"]
