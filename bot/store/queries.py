@@ -155,7 +155,7 @@ class Store:
             self._untransacted, class_=AsyncSession, expire_on_commit=False
         )
         # On PostgreSQL the read of the person and the write of an answer skip SQLAlchemy
-        # (bot.store.hot_pg: a third of the CPU each).
+        # (bot.store.hot_pg: about 0.15 ms of CPU a statement instead of 0.5-0.9).
         self._hot = HotStatements(engine) if engine.dialect.name == "postgresql" else None
 
     async def open(self) -> None:
