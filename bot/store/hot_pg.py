@@ -111,9 +111,15 @@ def _build(
     return values
 
 
+# How the pool's connections show in pg_stat_activity.
+APPLICATION_NAME = "glute coach: taps"
+
+
 class HotStatements:
     def __init__(self, engine: AsyncEngine) -> None:
         _args, self._connect = engine.dialect.create_connect_args(engine.url)
+        settings = self._connect.pop("server_settings", None) or {}
+        self._connect["server_settings"] = {"application_name": APPLICATION_NAME, **settings}
         self._users = _readers(engine, _USERS)
         self._sessions = _readers(engine, _SESSIONS)
         self._unfinished = [status.value for status in UNFINISHED]
@@ -140,6 +146,8 @@ class HotStatements:
 
     async def person(self, telegram_user_id: int) -> tuple[User, ExerciseSession | None] | None:
         """The person's row and their newest unfinished session (None before /start)."""
+        # (A connection PostgreSQL closed, in a restart say, is seen closed by asyncpg and
+        # replaced when it is next taken from the pool: tested in test_store.py.)
         pool = await self._connections()
         async with pool.acquire() as connection:
             record = await connection.fetchrow(_PERSON, telegram_user_id, self._unfinished)

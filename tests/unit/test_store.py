@@ -28,6 +28,7 @@ from bot.coach.states import DeliveryStatus, SessionStatus
 from bot.programme import Programme
 from bot.store import engine as engine_module
 from bot.store.engine import create_engine, migrate
+from bot.store.hot_pg import APPLICATION_NAME, CONNECTIONS
 from bot.store.models import ReminderDelivery, User
 from bot.store.queries import Seen, Store, UserChanges
 from bot.store.reminders import ReminderStore, SentBook, SentReminder
@@ -138,6 +139,36 @@ async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
     assert (await store.user_seen(7, "de")).person.language == "de"  # type: ignore[union-attr]
     assert (await store.user(7)).language == "de"  # type: ignore[union-attr]
     assert (await store.user_seen(7, "")).person.language == "de"  # type: ignore[union-attr]
+    await store.close()
+    await engine.dispose()
+
+
+async def test_the_taps_pool_gets_over_a_restart_of_postgresql(
+    database_url: str, programme: Programme
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the read and write of a tap skip SQLAlchemy on PostgreSQL only")
+    engine = create_engine(database_url)
+    await migrate(engine)
+    store = Store(engine)
+    await store.open()
+    now = datetime.now(UTC)
+    user = await store.add_user(_user(11, now))
+    session = await store.start_session(user.id or 0, "2026-06-01", now)
+    # PostgreSQL closes every connection of the taps' pool, as a restart would.
+    ended = text(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+        " WHERE application_name = :name AND datname = current_database()"
+    )
+    async with engine.connect() as connection:
+        assert await connection.scalar(ended, {"name": APPLICATION_NAME}) == CONNECTIONS
+    seen = await store.user_seen(11, "")  # on a new connection
+    assert seen.person is not None and seen.person.id == user.id
+    assert seen.unfinished is not None and seen.unfinished.id == session.id
+    # And the write that follows, on another.
+    first = advance(session_steps(programme), SessionState(0), RatePain(3))
+    assert isinstance(first, Advance)
+    assert await store.apply(session.id or 0, SessionState(0), first, now)
     await store.close()
     await engine.dispose()
 
