@@ -140,6 +140,10 @@ class HotStatements:
                         min_size=CONNECTIONS,
                         max_size=CONNECTIONS,
                         reset=_leave_as_is,
+                        # Kept open when idle (asyncpg closes them after 5 minutes), as
+                        # SQLAlchemy's pool does: the first tap after a quiet spell would
+                        # wait for a new connection.
+                        max_inactive_connection_lifetime=0,
                         **self._connect,
                     )
         return self._pool

@@ -32,6 +32,7 @@ from bot.store.hot_pg import APPLICATION_NAME, CONNECTIONS
 from bot.store.models import ReminderDelivery, User
 from bot.store.queries import Seen, Store, UserChanges
 from bot.store.reminders import ReminderStore, SentBook, SentReminder
+from bot.telegram.updates import MAX_CONCURRENT_UPDATES
 
 
 def _user(telegram_id: int, created: datetime) -> User:
@@ -171,6 +172,11 @@ async def test_the_taps_pool_gets_over_a_restart_of_postgresql(
     assert await store.apply(session.id or 0, SessionState(0), first, now)
     await store.close()
     await engine.dispose()
+
+
+def test_the_taps_pool_has_a_connection_for_each_update_handled_at_once() -> None:
+    # Fewer, and updates would wait for one; more would sit idle on the server.
+    assert CONNECTIONS == MAX_CONCURRENT_UPDATES
 
 
 def _fields(row: SQLModel | None) -> dict[str, tuple[type, Any]]:
