@@ -3,7 +3,7 @@
 Every private update reads the person with their newest unfinished session, and every
 answer in a session writes one compare-and-set: three of every four updates a person in a
 session sends are those two statements and nothing else. Under the overhead benchmark
-SQLAlchemy took 22% of the bot's CPU (py-spy), the bot's own lines 2%. Measured on
+SQLAlchemy took 22% of the bot's CPU (py-spy), the bot's own lines about 5%. Measured on
 PostgreSQL, 2,000 reads of the person in a row: 0.67-0.87 ms of CPU a read as an ORM
 query, 0.52-0.72 ms as a Core statement on a pooled connection, 0.15-0.17 ms on a pool
 of asyncpg's own, and building the two models from its row about 0.15 ms more.
