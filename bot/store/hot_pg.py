@@ -46,11 +46,14 @@ def _columns(table: Table, alias: str) -> str:
     return ", ".join(f"{alias}.{column.name}" for column in table.columns)
 
 
-# $1: the Telegram user id; $2: the unfinished statuses.
+# $1: the Telegram user id; $2, ...: the unfinished statuses (each a parameter of its
+# own: with an array, asyncpg would ask the server about the array's type on every new
+# connection, three more round trips).
+_UNFINISHED_PARAMS = ", ".join(f"${n}" for n in range(2, 2 + len(UNFINISHED)))
 _PERSON = f"""
 SELECT {_columns(_USERS, "u")}, {_columns(_SESSIONS, "s")}
 FROM users u
-LEFT JOIN sessions s ON s.user_id = u.id AND s.status = ANY($2::varchar[])
+LEFT JOIN sessions s ON s.user_id = u.id AND s.status IN ({_UNFINISHED_PARAMS})
 WHERE u.telegram_user_id = $1
 ORDER BY s.id DESC
 LIMIT 1
@@ -126,6 +129,11 @@ class HotStatements:
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._opening = asyncio.Lock()
 
+    @property
+    def pool(self) -> asyncpg.Pool[asyncpg.Record] | None:
+        """The connections these statements go to, once opened."""
+        return self._pool
+
     async def open(self) -> None:
         """Open every connection now (at start), not while a tap waits for one: a new
         connection costs tens of milliseconds, and right after a start, when everyone
@@ -154,7 +162,7 @@ class HotStatements:
         # replaced when it is next taken from the pool: tested in test_store.py.)
         pool = await self._connections()
         async with pool.acquire() as connection:
-            record = await connection.fetchrow(_PERSON, telegram_user_id, self._unfinished)
+            record = await connection.fetchrow(_PERSON, telegram_user_id, *self._unfinished)
         if record is None:
             return None
         user = User(**_build(self._users, record, 0))
