@@ -99,12 +99,12 @@ def build_application(
 
     async def post_init(application: AnyApplication) -> None:
         await migrate(engine)
-        await store.open()
         await chat.set_profile(application.bot)
         assert application.job_queue is not None, "install the job-queue extra"
         await timers.resume(application.job_queue)
         await outbox.resume(application.job_queue)
         sweep.start(application.job_queue)
+        await store.open()  # (last: if a step above fails, nothing is left open)
         log.info(
             "ready: %d exercises, languages %s, database %s",
             len(programme.exercises),

@@ -114,20 +114,35 @@ def _build(
     return values
 
 
+# Seconds to wait at shutdown for the connections in use to come back.
+CLOSE_TIMEOUT = 5.0
 # How the pool's connections show in pg_stat_activity.
 APPLICATION_NAME = "glute coach: taps"
 
 
+def _connect_args(engine: AsyncEngine) -> dict[str, Any]:
+    """asyncpg's arguments for the engine's URL, as SQLAlchemy's dialect reads it (host,
+    user, ssl, ...), less what only SQLAlchemy's adapter takes."""
+    _args, connect = engine.dialect.create_connect_args(engine.url)
+    for adapter_only in ("prepared_statement_name_func", "async_creator_fn"):
+        connect.pop(adapter_only, None)
+    cache_size = connect.pop("prepared_statement_cache_size", None)
+    if cache_size is not None:  # (the same setting, asyncpg's name)
+        connect["statement_cache_size"] = int(cache_size)
+    settings = connect.pop("server_settings", None) or {}
+    connect["server_settings"] = {"application_name": APPLICATION_NAME, **settings}
+    return dict(connect)
+
+
 class HotStatements:
     def __init__(self, engine: AsyncEngine) -> None:
-        _args, self._connect = engine.dialect.create_connect_args(engine.url)
-        settings = self._connect.pop("server_settings", None) or {}
-        self._connect["server_settings"] = {"application_name": APPLICATION_NAME, **settings}
+        self._connect = _connect_args(engine)
         self._users = _readers(engine, _USERS)
         self._sessions = _readers(engine, _SESSIONS)
         self._unfinished = [status.value for status in UNFINISHED]
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._opening = asyncio.Lock()
+        self._closed = False
 
     @property
     def pool(self) -> asyncpg.Pool[asyncpg.Record] | None:
@@ -142,6 +157,8 @@ class HotStatements:
 
     async def _connections(self) -> asyncpg.Pool[asyncpg.Record]:
         if self._pool is None:
+            if self._closed:
+                raise RuntimeError("the store was closed")
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
@@ -165,6 +182,8 @@ class HotStatements:
             record = await connection.fetchrow(_PERSON, telegram_user_id, *self._unfinished)
         if record is None:
             return None
+        # (New objects rather than loaded ones: read, never added to an ORM session,
+        # where they would be inserted.)
         user = User(**_build(self._users, record, 0))
         session_values = _build(self._sessions, record, len(self._users))
         session = ExerciseSession(**session_values) if session_values["id"] is not None else None
@@ -172,7 +191,11 @@ class HotStatements:
 
     async def apply(self, params: Mapping[str, Any]) -> bool:
         """`Store.apply`'s write in one statement, atomic on its own (no transaction)."""
-        status = params["status"]
+        status, now = params["status"], params["now"]
+        # (asyncpg would take a naive time as the server machine's local time; the ORM's
+        # column type refuses one, and so does this.)
+        if now.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
         pool = await self._connections()
         async with pool.acquire() as connection:
             moved = await connection.fetchval(
@@ -183,7 +206,7 @@ class HotStatements:
                 params["seen_paused"],
                 params["step"],
                 params["paused"],
-                params["now"],
+                now,
                 params["pain_before"],
                 params["pain_after"],
                 None if status is None else status.value,
@@ -197,6 +220,11 @@ class HotStatements:
         return bool(moved)
 
     async def close(self) -> None:
+        self._closed = True
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                # (It waits for every connection to come back: not for ever, at shutdown.)
+                await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT)
+            except TimeoutError:
+                pool.terminate()

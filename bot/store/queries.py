@@ -157,7 +157,7 @@ class Store:
         # On PostgreSQL the read of the person and the write of an answer skip SQLAlchemy
         # and its engine (bot.store.hot_pg: about 0.15 ms of CPU a statement instead of
         # 0.5-0.9); None on SQLite.
-        self.hot = HotStatements(engine) if engine.dialect.name == "postgresql" else None
+        self.hot = HotStatements(engine) if engine.dialect.driver == "asyncpg" else None
 
     async def open(self) -> None:
         """Open what the store needs besides the engine now rather than at first use."""

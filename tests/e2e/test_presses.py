@@ -338,6 +338,7 @@ async def test_a_plain_done_costs_one_read_and_one_write(
         await alex.press_last("✅ Done")
     if engine.dialect.name == "postgresql":
         assert seen.first_words == ["SELECT", "WITH"]  # both in the taps' pool, no BEGIN
+        assert seen.in_transaction == []  # (the engine ran none of them)
     else:
         assert seen.first_words == ["SELECT", "UPDATE", "INSERT"]
     recorded = await rows(engine, "SELECT step, outcome FROM exercise_results")
@@ -369,10 +370,12 @@ async def test_a_session_s_start_reads_its_history_in_three_statements_and_start
         )
     await asyncio.sleep(0.1)  # a sweep already under way ends
     first_request: list[int] = []
+    on_the_engine: list[int] = []
 
     def sent(method: str, _params: object) -> None:
         if method == "sendMessage":
             first_request.append(len(seen.first_words))
+            on_the_engine.append(len(seen.in_transaction))
 
     async with Statements(bot) as seen:
         emulator.on_request = sent
@@ -385,7 +388,7 @@ async def test_a_session_s_start_reads_its_history_in_three_statements_and_start
     if engine.dialect.name == "postgresql":
         assert before_the_step == ["SELECT", "SELECT", "SELECT", "SELECT", "WITH"]
         # (The first, the person, in the taps' pool; the other four on the engine.)
-        assert seen.in_transaction[:4] == [False] * 4
+        assert on_the_engine[0] == 4 and seen.in_transaction[:4] == [False] * 4
     else:
         assert before_the_step == ["SELECT", "SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"]
     statuses = await rows(engine, "SELECT status FROM sessions ORDER BY id")

@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import SQLModel
 
 from bot.coach.session import (
@@ -91,9 +91,28 @@ async def test_an_answer_applies_once(database_url: str, programme: Programme) -
     assert not await store.apply(session.id, SessionState(0), first, now)
     done = advance(steps, SessionState(1), Report(Outcome.DONE))
     assert isinstance(done, Advance)
-    assert await store.apply(session.id, SessionState(1), done, now)
-    assert not await store.apply(session.id, SessionState(1), done, now)
+    later = now + timedelta(minutes=1)
+    assert await store.apply(session.id, SessionState(1), done, later)
+    assert not await store.apply(session.id, SessionState(1), done, later)
     assert await store.outcomes(session.id) == {1: Outcome.DONE}
+    # What was written: the rating kept when the next answer gives none, the step moved,
+    # the time of the last answer, the result's exercise and side, nothing finished yet.
+    stored = await store.session(session.id)
+    assert stored is not None
+    assert (stored.step, stored.pain_before, stored.pain_after) == (2, 5, None)
+    assert (stored.status, stored.finished_at) == (SessionStatus.OPEN, None)
+    assert stored.answered_at == later
+    (result,) = await store.results(session.id)
+    exercise = steps[1].exercise
+    assert exercise is not None
+    assert (result.exercise_key, result.side, result.recorded_at) == (
+        exercise.key,
+        steps[1].side,
+        later,
+    )
+    # A naive time is refused, on either path (SQLAlchemy wraps the column type's error).
+    with pytest.raises((ValueError, StatementError), match="naive datetime"):
+        await store.apply(session.id, SessionState(2), done, datetime(2026, 6, 1, 8, 0))
     # A new session marks the unfinished one abandoned: only one is ever open.
     await store.start_session(user.id, "2026-06-02", now)
     async with engine.connect() as connection:
@@ -142,6 +161,21 @@ async def test_user_seen_reads_the_person_and_their_newest_unfinished_session(
     assert (await store.user_seen(7, "")).person.language == "de"  # type: ignore[union-attr]
     await store.close()
     await engine.dispose()
+
+
+async def test_the_taps_pool_takes_the_database_url_s_options(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the read and write of a tap skip SQLAlchemy on PostgreSQL only")
+    # An option of SQLAlchemy's asyncpg adapter (asyncpg itself names it otherwise).
+    engine = create_engine(f"{database_url}?prepared_statement_cache_size=0")
+    await migrate(engine)
+    store = Store(engine)
+    await store.open()
+    await store.add_user(_user(12, datetime.now(UTC)))
+    seen = await store.user_seen(12, "")
+    await store.close()
+    await engine.dispose()
+    assert seen.person is not None and seen.person.telegram_user_id == 12
 
 
 async def test_the_taps_pool_gets_over_a_restart_of_postgresql(
