@@ -56,7 +56,10 @@ class Metrics:
         self.reminders_sent = Counter("coach_reminders_sent", "Reminders sent", registry=registry)
         self.reminders_skipped = Counter(
             "coach_reminders_skipped",
-            "Reminders not sent, by reason (late: fell due while the bot was down; recent_session)",
+            (
+                "Reminders not sent, by reason (late: fell due while the bot was down;"
+                " recent_session; changed: taken back after a change of times or a pause)"
+            ),
             ["reason"],
             registry=registry,
         )

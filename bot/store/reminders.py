@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, text, update
+from sqlalchemy import Table, bindparam, delete, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -154,8 +154,24 @@ class ReminderStore:
                     )
                     await connection.commit()
 
-    async def schedule(self, user_id: int, due: DueReminder | None) -> None:
+    async def schedule(
+        self, user_id: int, due: DueReminder | None, *, withdraw_pending: bool = False
+    ) -> int:
+        """Set the person's next reminder. With `withdraw_pending` (the person changed
+        their times, zone or paused), a reminder claimed early and not yet sent is taken
+        back in the same transaction: it would otherwise still go at the old time, and
+        its row (unique per person, slot and date) would keep the new time's claim from
+        inserting one. A snoozed reminder stays: it was sent, and the person asked for it
+        again. Returns how many were taken back."""
         async with self.store.db() as db:
+            withdrawn = 0
+            if withdraw_pending:
+                result = await db.exec(
+                    delete(ReminderDelivery)
+                    .where(col(ReminderDelivery.user_id) == user_id)
+                    .where(col(ReminderDelivery.status) == DeliveryStatus.PENDING)
+                )
+                withdrawn = result.rowcount or 0
             await db.exec(
                 update(User)
                 .where(col(User.id) == user_id)
@@ -166,6 +182,7 @@ class ReminderStore:
                 )
             )
             await db.commit()
+            return withdrawn
 
     async def unscheduled(self, limit: int = 1000) -> Sequence[User]:
         """People whose reminders are on but have no next reminder (after an upgrade)."""

@@ -112,7 +112,12 @@ class Reminders(Feature):
         due = None
         if person.reminders_on and person.onboarding is Onboarding.DONE:
             due = schedule_for(person, self.kernel.clock())
-        await self.reminders.schedule(person.id, due)
+        withdrawn = await self.reminders.schedule(person.id, due, withdraw_pending=True)
+        if withdrawn:
+            # Claimed and counted, never to be sent: counted as skipped, so that claimed
+            # = sent + skipped + failed holds for an operator.
+            self.kernel.metrics.reminders_skipped.labels("changed").inc(withdrawn)
+            log.info("user %d: %d reminder(s) claimed early taken back", person.id, withdrawn)
 
     # /reminders, /pause, /resume
 

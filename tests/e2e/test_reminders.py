@@ -347,3 +347,51 @@ async def test_a_sender_waiting_for_a_later_release_wakes_for_a_new_claim(
         await asyncio.sleep(0.02)
     assert "Good morning!" not in ready.last.text  # Alex's is still to come
     await service.stop()
+
+
+async def claim_alex_s_morning_early(bot: Any, clock: FakeClock, engine: AsyncEngine) -> None:
+    """20 s before 08:00: claimed (released before the next sweep), not yet sent."""
+    service: ReminderSweep = bot.bot_data["reminders"]
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) - timedelta(seconds=20))
+    assert await service.claim_planned() == 1
+    (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
+    assert delivery["status"] == "pending"
+
+
+async def test_a_reminder_claimed_early_follows_a_change_of_time(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    await claim_alex_s_morning_early(bot, clock, engine)
+    (screen,) = await alex.say("/reminders")
+    await alex.press(screen, "Change morning time")
+    (reply,) = await alex.say("09:00")
+    assert "Saved." in reply.text and "Next reminder: today 09:00" in reply.text
+    assert await rows(engine, "SELECT id FROM reminder_deliveries") == []
+    count = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=30))
+    await run_due(bot)
+    assert len(alex.messages) == count  # not at the old time
+    clock.set(local_today(clock, 9, 0).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count + 1 and "Good morning!" in alex.last.text
+    (delivery,) = await rows(engine, "SELECT status, due_at FROM reminder_deliveries")
+    due = datetime.fromisoformat(str(delivery["due_at"])).replace(tzinfo=UTC)
+    assert delivery["status"] == "sent" and due == local_today(clock, 9, 0)
+    registry = bot.bot_data["metrics"].registry
+    skipped = registry.get_sample_value("coach_reminders_skipped_total", {"reason": "changed"})
+    assert skipped == 1  # claimed = sent + skipped still holds
+
+
+async def test_a_reminder_claimed_early_is_not_sent_after_a_pause(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    await claim_alex_s_morning_early(bot, clock, engine)
+    (reply,) = await alex.say("/pause")
+    assert reply.text.startswith("Reminders are paused")
+    count = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=30))
+    await run_due(bot)
+    assert len(alex.messages) == count
+    assert await rows(engine, "SELECT id FROM reminder_deliveries") == []
