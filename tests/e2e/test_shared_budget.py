@@ -19,7 +19,7 @@ def _postgres_only(database_url: str) -> None:
         pytest.skip("the shared budget is for several instances, on PostgreSQL")
 
 
-def test_the_schedule_keeps_one_a_second_of_room_under_the_limit() -> None:
+def test_the_schedule_keeps_two_a_second_of_room_under_the_limit() -> None:
     assert spaced_rate(29) == 27
     assert spaced_rate(1000) == 998
     # Below four a second, two less would be half or more: the limit stands.
