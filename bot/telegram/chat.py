@@ -22,7 +22,7 @@ from bot.catalog import Html, Texts, joined
 from bot.coach.followup import HIGH_EARLIER, after_checkin
 from bot.coach.pain import looks_like_pain_answer, parse_pain
 from bot.coach.progress import WEEK_DAYS, WINDOW_DAYS
-from bot.coach.states import AwaitingText, SessionStatus
+from bot.coach.states import AwaitingText, Onboarding, SessionStatus
 from bot.store.models import User
 from bot.store.records import RecordStore
 from bot.store.reminders import ReminderStore
@@ -142,7 +142,17 @@ class Chat(Feature):
         if reading.score in earlier:
             earlier.remove(reading.score)
         notes = after_checkin(advice, max(earlier, default=None))
-        text = t("checkin-recorded", score=reading.score, time=f"{local:%H:%M}")
+        if person.onboarding in (Onboarding.RED_FLAGS, Onboarding.TIME_ZONE):
+            # (No time zone chosen yet: a clock time would be UTC's, not theirs.)
+            text = t("checkin-recorded-untimed", score=reading.score)
+        else:
+            text = t("checkin-recorded", score=reading.score, time=f"{local:%H:%M}")
+        if notes.invite_to_exercise and person.onboarding is not Onboarding.DONE:
+            # No session can start before set-up ends: rather than a "Start session" that
+            # would only bring the set-up question back, the question comes now.
+            await reply(update, f"{text} {t('checkin-setup-first')}")
+            await self.setup.continue_setup(update, context, person)
+            return
         if notes.invite_to_exercise:
             await reply(update, f"{text} {t('checkin-invite')}", start_session_keyboard(t))
             return

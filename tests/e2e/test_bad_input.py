@@ -62,6 +62,20 @@ async def test_a_bare_number_outside_a_session_is_a_checkin(
     assert checkin["score"] == 4
 
 
+async def test_a_number_during_set_up_is_kept_and_set_up_goes_on(
+    bot: object, engine: AsyncEngine, alex: Person
+) -> None:
+    """Typed instead of tapping the red-flags question's button: the rating is kept, and
+    the question comes again rather than an invitation to a session that can't start."""
+    await alex.say("/start")
+    noted, question = await alex.say("1")
+    assert noted.text.startswith("Thanks, I've noted pain 1/10. Before your first session")
+    assert noted.button_texts() == []
+    assert question.button_texts() == ["None of these", "Yes, I have one of these"]
+    (checkin,) = await rows(engine, "SELECT score FROM pain_checkins")
+    assert checkin["score"] == 1
+
+
 async def test_free_text_in_the_middle_of_an_exercise(
     bot: object, engine: AsyncEngine, alex: Person
 ) -> None:

@@ -30,7 +30,9 @@ owed-sorry = Sorry: Telegram would not let me answer your last message for a mom
 something-went-wrong = Sorry, something went wrong on my side. What you entered before this is saved. Please try again, or send /session to see where you are.
 
 checkin-recorded = Thanks, I've noted pain <b>{ $score }/{ $pain_max }</b> at { $time }.
+checkin-recorded-untimed = Thanks, I've noted pain <b>{ $score }/{ $pain_max }</b>.
 checkin-invite = Would you like to do your exercises now?
+checkin-setup-first = Before your first session, let's finish setting up:
 
 help =
     <b>{ $programme }</b>
