@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, text, update
@@ -22,6 +22,10 @@ from bot.store.models import ExerciseSession, ReminderDelivery, User, UTCDateTim
 from bot.store.queries import Store
 
 log = logging.getLogger(__name__)
+
+# A claimed reminder released within this of a change is left to the sender: instances'
+# clocks may differ by a little, and the sender looks for released ones by its own.
+RELEASE_MARGIN = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -155,23 +159,31 @@ class ReminderStore:
                     await connection.commit()
 
     async def schedule(
-        self, user_id: int, due: DueReminder | None, *, withdraw_pending: bool = False
+        self, user_id: int, due: DueReminder | None, *, changed_at: datetime | None = None
     ) -> int:
-        """Set the person's next reminder. With `withdraw_pending` (the person changed
-        their times, zone or paused), a reminder claimed early and not yet sent is taken
-        back in the same transaction: it would otherwise still go at the old time, and
-        its row (unique per person, slot and date) would keep the new time's claim from
-        inserting one. A snoozed reminder stays: it was sent, and the person asked for it
-        again. Returns how many were taken back."""
+        """Set the person's next reminder. With `changed_at` (the person changed their
+        times or zone, or paused, then), a reminder claimed early for another time and
+        not released yet is taken back in the same transaction: it would otherwise go at
+        the old time, and its row (unique per person, slot and date) would keep the new
+        time's claim from inserting one. A released one stays: the sender may hold it
+        already (sending it while its row is gone would leave its buttons pointing at
+        nothing, and let the new time's claim send a second); so does a snoozed one,
+        which was sent. Returns how many were taken back."""
         async with self.store.db() as db:
             withdrawn = 0
-            if withdraw_pending:
-                result = await db.exec(
+            if changed_at is not None:
+                unreleased = (
                     delete(ReminderDelivery)
                     .where(col(ReminderDelivery.user_id) == user_id)
                     .where(col(ReminderDelivery.status) == DeliveryStatus.PENDING)
+                    .where(
+                        func.coalesce(ReminderDelivery.send_at, ReminderDelivery.due_at)
+                        > changed_at + RELEASE_MARGIN
+                    )
                 )
-                withdrawn = result.rowcount or 0
+                if due is not None:  # (the same reminder, still wanted: it stays)
+                    unreleased = unreleased.where(col(ReminderDelivery.due_at) != due.due_at)
+                withdrawn = (await db.exec(unreleased)).rowcount or 0
             await db.exec(
                 update(User)
                 .where(col(User.id) == user_id)

@@ -109,10 +109,11 @@ class Reminders(Feature):
     async def reschedule(self, person: User) -> None:
         """After set-up, or a change of times, zone or on/off: when is the next one?"""
         assert person.id is not None
+        now = self.kernel.clock()
         due = None
         if person.reminders_on and person.onboarding is Onboarding.DONE:
-            due = schedule_for(person, self.kernel.clock())
-        withdrawn = await self.reminders.schedule(person.id, due, withdraw_pending=True)
+            due = schedule_for(person, now)
+        withdrawn = await self.reminders.schedule(person.id, due, changed_at=now)
         if withdrawn:
             # Claimed and counted, never to be sent: counted as skipped, so that claimed
             # = sent + skipped + failed holds for an operator.

@@ -378,9 +378,7 @@ async def test_a_reminder_claimed_early_follows_a_change_of_time(
     (delivery,) = await rows(engine, "SELECT status, due_at FROM reminder_deliveries")
     due = datetime.fromisoformat(str(delivery["due_at"])).replace(tzinfo=UTC)
     assert delivery["status"] == "sent" and due == local_today(clock, 9, 0)
-    registry = bot.bot_data["metrics"].registry
-    skipped = registry.get_sample_value("coach_reminders_skipped_total", {"reason": "changed"})
-    assert skipped == 1  # claimed = sent + skipped still holds
+    assert taken_back(bot) == 1  # claimed = sent + skipped still holds
 
 
 async def test_a_reminder_claimed_early_is_not_sent_after_a_pause(
@@ -395,3 +393,51 @@ async def test_a_reminder_claimed_early_is_not_sent_after_a_pause(
     await run_due(bot)
     assert len(alex.messages) == count
     assert await rows(engine, "SELECT id FROM reminder_deliveries") == []
+    assert taken_back(bot) == 1
+
+
+def taken_back(bot: Any) -> float | None:
+    registry = bot.bot_data["metrics"].registry
+    value: float | None = registry.get_sample_value(
+        "coach_reminders_skipped_total", {"reason": "changed"}
+    )
+    return value
+
+
+async def test_a_change_of_the_other_time_leaves_a_claimed_reminder_alone(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    alex = ready
+    await claim_alex_s_morning_early(bot, clock, engine)
+    (screen,) = await alex.say("/reminders")
+    await alex.press(screen, "Change evening time")
+    (reply,) = await alex.say("19:30")
+    assert "Saved." in reply.text and "Next reminder: today 08:00" in reply.text
+    count = len(alex.messages)
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=30))
+    await run_due(bot)
+    assert len(alex.messages) == count + 1 and "Good morning!" in alex.last.text
+    assert taken_back(bot) in (None, 0.0)
+
+
+async def test_a_released_reminder_is_not_taken_back_from_the_sender(
+    bot: Any, ready: Person, clock: FakeClock, engine: AsyncEngine
+) -> None:
+    """Once released, the sender may hold it: it goes out, and only once that day."""
+    alex = ready
+    service: ReminderSweep = bot.bot_data["reminders"]
+    clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=20))
+    assert await service.claim_planned() == 1  # released: its time has come
+    (screen,) = await alex.say("/reminders")
+    await alex.press(screen, "Change morning time")
+    (reply,) = await alex.say("09:00")
+    assert "Saved." in reply.text
+    (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
+    assert delivery["status"] == "pending"
+    count = len(alex.messages)
+    await run_due(bot)
+    assert len(alex.messages) == count + 1 and "Good morning!" in alex.last.text
+    clock.set(local_today(clock, 9, 0).astimezone(UTC))
+    await run_due(bot)
+    assert len(alex.messages) == count + 1  # not a second morning reminder
+    assert taken_back(bot) in (None, 0.0)
