@@ -22,7 +22,7 @@ from bot.catalog import Html, Texts, joined
 from bot.coach.followup import HIGH_EARLIER, after_checkin
 from bot.coach.pain import looks_like_pain_answer, parse_pain
 from bot.coach.progress import WEEK_DAYS, WINDOW_DAYS
-from bot.coach.states import AwaitingText, Onboarding, SessionStatus
+from bot.coach.states import AwaitingText, Onboarding, RedFlagAnswer, SessionStatus
 from bot.store.models import User
 from bot.store.records import RecordStore
 from bot.store.reminders import ReminderStore
@@ -150,7 +150,10 @@ class Chat(Feature):
         if notes.invite_to_exercise and person.onboarding is not Onboarding.DONE:
             # No session can start before set-up ends: rather than a "Start session" that
             # would only bring the set-up question back, the question comes now.
-            await reply(update, f"{text} {t('checkin-setup-first')}")
+            # (Someone who reported a warning sign is not nudged towards a first session.)
+            told = person.red_flags is RedFlagAnswer.REPORTED
+            more = t("red-flags-told-before" if told else "checkin-setup-first")
+            await reply(update, f"{text} {more}")
             await self.setup.continue_setup(update, context, person)
             return
         if notes.invite_to_exercise:

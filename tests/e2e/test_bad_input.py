@@ -74,6 +74,12 @@ async def test_a_number_during_set_up_is_kept_and_set_up_goes_on(
     assert question.button_texts() == ["None of these", "Yes, I have one of these"]
     (checkin,) = await rows(engine, "SELECT score FROM pain_checkins")
     assert checkin["score"] == 1
+    # Someone who reported a warning sign hears that again, not "your first session".
+    await alex.press(question, "Yes, I have one of these")
+    noted, question = await alex.say("2")
+    assert noted.text.startswith("Thanks, I've noted pain 2/10. Last time you told me")
+    assert "first session" not in noted.text
+    assert question.button_texts() == ["None of these", "Yes, I have one of these"]
 
 
 async def test_free_text_in_the_middle_of_an_exercise(
