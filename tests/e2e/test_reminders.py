@@ -349,6 +349,14 @@ async def test_a_sender_waiting_for_a_later_release_wakes_for_a_new_claim(
     await service.stop()
 
 
+async def change_time(person: Person, slot: str, typed: str) -> Any:
+    """/reminders, "Change <slot> time", the new time typed: the bot's answer."""
+    (screen,) = await person.say("/reminders")
+    await person.press(screen, f"Change {slot} time")
+    (reply,) = await person.say(typed)
+    return reply
+
+
 async def claim_alex_s_morning_early(bot: Any, clock: FakeClock, engine: AsyncEngine) -> None:
     """20 s before 08:00: claimed (released before the next sweep), not yet sent."""
     service: ReminderSweep = bot.bot_data["reminders"]
@@ -363,9 +371,7 @@ async def test_a_reminder_claimed_early_follows_a_change_of_time(
 ) -> None:
     alex = ready
     await claim_alex_s_morning_early(bot, clock, engine)
-    (screen,) = await alex.say("/reminders")
-    await alex.press(screen, "Change morning time")
-    (reply,) = await alex.say("09:00")
+    reply = await change_time(alex, "morning", "09:00")
     assert "Saved." in reply.text and "Next reminder: today 09:00" in reply.text
     assert await rows(engine, "SELECT id FROM reminder_deliveries") == []
     count = len(alex.messages)
@@ -409,9 +415,7 @@ async def test_a_change_of_the_other_time_leaves_a_claimed_reminder_alone(
 ) -> None:
     alex = ready
     await claim_alex_s_morning_early(bot, clock, engine)
-    (screen,) = await alex.say("/reminders")
-    await alex.press(screen, "Change evening time")
-    (reply,) = await alex.say("19:30")
+    reply = await change_time(alex, "evening", "19:30")
     assert "Saved." in reply.text and "Next reminder: today 08:00" in reply.text
     count = len(alex.messages)
     clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=30))
@@ -428,9 +432,7 @@ async def test_a_released_reminder_is_not_taken_back_from_the_sender(
     service: ReminderSweep = bot.bot_data["reminders"]
     clock.set(local_today(clock, 8, 0).astimezone(UTC) + timedelta(seconds=20))
     assert await service.claim_planned() == 1  # released: its time has come
-    (screen,) = await alex.say("/reminders")
-    await alex.press(screen, "Change morning time")
-    (reply,) = await alex.say("09:00")
+    reply = await change_time(alex, "morning", "09:00")
     assert "Saved." in reply.text
     (delivery,) = await rows(engine, "SELECT status FROM reminder_deliveries")
     assert delivery["status"] == "pending"
